@@ -1,0 +1,1 @@
+"""IP rights registry and rights confirmation (确权)."""
