@@ -1,0 +1,123 @@
+"""IP Town web platform: the application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from marketplace.config import DEFAULT_SECRET_KEY, PROJECT_ROOT, Config, config_from_env
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` is a config class, or a mapping of overrides on top of the
+    class that ``MARKETPLACE_ENV`` names."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    if isinstance(config, type):
+        app.config.from_object(config)
+    else:
+        app.config.from_object(config_from_env())
+        app.config.update(config or {})
+    check_production_settings(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handling(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def check_production_settings(app: Flask) -> None:
+    if app.config.get("ENV_NAME") == "production":
+        if not app.config.get("SECRET_KEY") or app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+            raise RuntimeError(
+                "Refusing to start in production with the default secret key: "
+                "set MARKETPLACE_SECRET_KEY to a long random value."
+            )
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            app.logger.warning("Production is running on SQLite; set DATABASE_URL to PostgreSQL.")
+
+
+def register_extensions(app: Flask) -> None:
+    import marketplace.models  # noqa: F401  (complete metadata and permission rules)
+    from marketplace.accounts.auth import init_login
+    from marketplace.core import i18n
+    from marketplace.core.models import alembic_render_item
+    from marketplace.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql://"):
+        # psycopg 3 is the driver; plain postgresql:// URLs would ask for psycopg2.
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            "postgresql+psycopg://" + uri[len("postgresql://") :]
+        )
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=alembic_render_item,
+    )
+    login_manager.init_app(app)
+    init_login(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    limiter.init_app(app)
+    api.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.accounts import api as accounts_api
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.core.api import api_blueprint
+    from marketplace.core.views import bp as core_bp
+    from marketplace.extensions import api, csrf
+    from marketplace.notifications.views import bp as notifications_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(api_blueprint)
+    for blueprint in accounts_api.blueprints:
+        # API calls authenticate with Bearer tokens only (see core/api.py), so no CSRF token.
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint, url_prefix="/api/v1" + blueprint.url_prefix)
+
+
+def register_error_handling(app: Flask) -> None:
+    from marketplace.core.errors import register_error_handlers
+
+    # Registered after flask-smorest, whose own HTTPException handler this replaces.
+    register_error_handlers(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from marketplace.core import security
+    from marketplace.core.api import check_api_request
+
+    app.before_request(check_api_request)
+    app.after_request(security.set_security_headers)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from marketplace.core import templating
+
+    templating.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.accounts.cli import users_cli
+    from marketplace.core.cli import audit_cli
+    from marketplace.demo.cli import seed_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(seed_cli)

@@ -1,0 +1,64 @@
+"""The API edge under ``/api/v1``: request checks, Bearer-token authentication, docs page.
+
+API calls authenticate with personal API tokens only, never with the browser session, so the
+API needs no CSRF token and a forged cross-site request carries no credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, render_template, request
+
+from marketplace.core.errors import error_envelope
+
+API_PREFIX = "/api/"
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+api_blueprint = Blueprint("api_pages", __name__, url_prefix="/api/v1")
+
+
+def check_api_request() -> Any:
+    """Before every request to ``/api/``: size and content type, then the Bearer token."""
+    if not request.path.startswith(API_PREFIX):
+        return None
+    if request.method in BODY_METHODS:
+        length = request.content_length
+        if length is not None and length > current_app.config["API_MAX_JSON_BYTES"]:
+            abort(413)
+        has_body = bool(length) or request.headers.get("Transfer-Encoding") == "chunked"
+        if has_body and not request.is_json:
+            abort(415)
+    g.api_user = _bearer_user()
+    return None
+
+
+def _bearer_user() -> Any:
+    from marketplace.accounts.services import user_for_token
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return user_for_token(secret.strip())
+
+
+def api_user() -> Any:
+    """The token's user, or a 401 in the error envelope."""
+    user = g.get("api_user")
+    if user is None:
+        response, status = error_envelope(
+            401, "unauthenticated", "Send a valid personal API token as 'Authorization: Bearer'."
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        abort(response)
+    return user
+
+
+@api_blueprint.get("/docs")
+def docs() -> str:
+    """A readable page of the OpenAPI document, rendered on the server (no CDN, no script)."""
+    from marketplace.extensions import api
+
+    spec = api.spec.to_dict()
+    return render_template("core/api_docs.html", spec=spec)

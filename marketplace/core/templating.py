@@ -1,0 +1,68 @@
+"""What every template can use: navigation for the user's kind of organisation, the unread
+count, the language switch, and date formatting in Beijing time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from marketplace.accounts.models import OrgCategory
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: Any
+
+
+#: Navigation by organisation category; later capabilities add their own entries here.
+NAVIGATION: dict[OrgCategory | None, list[NavItem]] = {
+    None: [NavItem("accounts.create_organisation", _l("Register your organisation"))],
+    OrgCategory.RIGHTS_HOLDER: [NavItem("accounts.organisation", _l("My organisation"))],
+    OrgCategory.BANK: [NavItem("accounts.organisation", _l("My organisation"))],
+    OrgCategory.AGENCY: [NavItem("accounts.organisation", _l("My organisation"))],
+    OrgCategory.OPERATOR: [
+        NavItem("accounts.review_organisations", _l("Organisations to verify")),
+        NavItem("accounts.organisation", _l("My organisation")),
+    ],
+}
+
+
+def navigation() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    org = current_user.organisation
+    return NAVIGATION[org.category if org else None]
+
+
+def _context() -> dict[str, Any]:
+    from marketplace.accounts import forms
+    from marketplace.notifications.services import unread_count
+
+    unread = unread_count(current_user) if current_user.is_authenticated else 0
+    return {
+        "org_status_labels": forms.ORG_STATUS_LABELS,
+        "role_labels": forms.ROLE_LABELS,
+        "kind_labels": forms.ORG_KIND_LABELS,
+        "nav_items": navigation(),
+        "unread_count": unread,
+        "languages": current_app.config["LANGUAGES"],
+        "current_locale": str(get_locale()),
+        "show_dev_outbox": current_app.config.get("SHOW_DEV_OUTBOX", False),
+        "next_url": request.full_path.rstrip("?") if request else "/",
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_context)
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
+        format_datetime(value, fmt) if value else "—"
+    )
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
+        format_date(value, fmt) if value else "—"
+    )

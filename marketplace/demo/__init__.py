@@ -1,0 +1,1 @@
+"""Demo data for a believable Changchun IP market (``flask seed demo``)."""
