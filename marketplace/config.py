@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import ClassVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
@@ -35,7 +36,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'instance' / 'marketplace.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"pool_pre_ping": True}
     #: Request bodies above this many bytes are refused with 413 before any view runs.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     #: JSON bodies on the API have a tighter limit than file uploads.
@@ -52,11 +53,14 @@ class Config:
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
-    LANGUAGES = {"zh": "简体中文", "en": "English"}
+    LANGUAGES: ClassVar[dict[str, str]] = {"zh": "简体中文", "en": "English"}
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    #: scrypt (memory-hard) in every real deployment; tests use a fast method to stay quick.
+    PASSWORD_HASH_METHOD = "scrypt"
 
     MAIL_SERVER = _env("MAIL_SERVER")
     MAIL_PORT = _env_int("MAIL_PORT", 587)
@@ -92,6 +96,8 @@ class TestingConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    LOGIN_RATE_LIMIT = "1000 per minute"
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = None

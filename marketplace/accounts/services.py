@@ -6,6 +6,7 @@ Every function flushes and never commits; the caller commits once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -42,8 +43,6 @@ from marketplace.notifications.services import notify, send_templated_email, use
 TERMS_VERSION = "2026-11"
 PRIVACY_VERSION = "2026-11"
 MIN_PASSWORD_LENGTH = 10
-#: scrypt is the modern memory-hard default of werkzeug; named here so it cannot drift.
-PASSWORD_METHOD = "scrypt"
 TOKEN_PREFIX = "ipt_"
 
 
@@ -77,7 +76,7 @@ def set_password(user: User, password: str) -> None:
     problems = _password_problems(password)
     if problems:
         raise ValidationFailed(_("The password is too weak."), fields={"password": problems})
-    user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    user.password_hash = generate_password_hash(password, method=_password_method())
 
 
 def check_password(user: User, password: str) -> bool:
@@ -146,7 +145,7 @@ def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     if user is None:
         # Spend the same time as a real check so response time does not reveal who is registered.
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password(user, password):
         return None
@@ -154,7 +153,17 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password-0", method=PASSWORD_METHOD)
+def _password_method() -> str:
+    return str(current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@functools.cache
+def _dummy_hash_for(method: str) -> str:
+    return generate_password_hash("not-a-real-password-0", method=method)
+
+
+def _dummy_hash() -> str:
+    return _dummy_hash_for(_password_method())
 
 
 # --- organisations ------------------------------------------------------------------------
@@ -436,9 +445,9 @@ def revoke_invitation(invitation: Invitation, *, actor: User) -> None:
 
 def change_member_role(member: User, role: Role, *, actor: User) -> None:
     """:raises Conflict: the change would leave the organisation without an admin."""
-    if member.role is Role.ADMIN and role is not Role.ADMIN and member.organisation:
-        if len(org_admins(member.organisation)) <= 1:
-            raise Conflict(_("An organisation needs at least one admin."))
+    demoting = member.role is Role.ADMIN and role is not Role.ADMIN
+    if demoting and member.organisation and len(org_admins(member.organisation)) <= 1:
+        raise Conflict(_("An organisation needs at least one admin."))
     before = {"role": member.role}
     member.role = role
     audit.record("member.role_changed", member, actor=actor, before=before, after={"role": role})

@@ -382,12 +382,11 @@ def revoke_token(token_id: int) -> Page:
 def export_data() -> Response:
     data = services.export_personal_data(current_user)
     body = json.dumps(data, ensure_ascii=False, indent=2)
+    filename = f"iptown-personal-data-{current_user.id}.json"
     return Response(
         body,
         mimetype="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="iptown-personal-data-{current_user.id}.json"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

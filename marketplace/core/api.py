@@ -47,7 +47,7 @@ def api_user() -> Any:
     """The token's user, or a 401 in the error envelope."""
     user = g.get("api_user")
     if user is None:
-        response, status = error_envelope(
+        response, _status = error_envelope(
             401, "unauthenticated", "Send a valid personal API token as 'Authorization: Bearer'."
         )
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'

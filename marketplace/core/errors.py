@@ -145,6 +145,13 @@ def render_http_error(exc: HTTPException) -> tuple[Response | str, int]:
     return render_template(template, status=status, message=_http_message(status)), status
 
 
+def render_csrf_error(exc: HTTPException) -> tuple[Response | str, int]:
+    message = _("The form expired or came from another site. Reload the page and try again.")
+    if wants_json():
+        return error_envelope(400, "csrf_failed", message)
+    return render_template("errors/error.html", status=400, message=message), 400
+
+
 def render_domain_error(exc: DomainError) -> tuple[Response | str, int]:
     if wants_json():
         return error_envelope(exc.status, exc.code, exc.message, exc.fields)
@@ -165,6 +172,9 @@ def render_unexpected(exc: Exception) -> tuple[Response | str, int]:
 
 
 def register_error_handlers(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(DomainError, render_domain_error)
     app.register_error_handler(HTTPException, render_http_error)
     app.register_error_handler(Exception, render_unexpected)

@@ -83,7 +83,7 @@ def seed_demo_command() -> None:
     """Create the demo market (safe to run again) and print the demo logins."""
     logins = seed_demo()
     db.session.commit()
-    click.echo("Demo data ready. Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, _password, org in logins:
         click.echo(f"  {email:<36} {org}")
     click.echo(f"  (each organisation also has a member: <key>.staff@{DEMO_DOMAIN})")
