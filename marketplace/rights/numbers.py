@@ -106,6 +106,11 @@ def _normalise(text: str, labels: tuple[str, ...] = ()) -> str:
     return compact
 
 
+def _article(noun: str) -> str:
+    """``an invention patent``, ``a design patent``, ``a utility model`` (a "you" sound)."""
+    return f"{'an' if noun[:1].lower() in 'aeio' else 'a'} {noun}"
+
+
 def base_patent_kind(kind: str) -> BasePatentKind:
     """``pct_invention`` -> ``invention`` and so on; the term and fees follow the base kind."""
     if kind in ("invention", "pct_invention"):
@@ -270,7 +275,8 @@ def check_number_agrees(
         declared = PATENT_KIND_LABELS.get(kind, kind.replace("_", " "))
         raise InvalidIpNumber(
             number.application_number,
-            f"the number is that of a {PATENT_KIND_LABELS[number.kind]}, not of a {declared}",
+            f"the number is that of {_article(PATENT_KIND_LABELS[number.kind])}, "
+            f"not of {_article(declared)}",
         )
     if filing_date is None:
         return
@@ -379,8 +385,8 @@ def parse_publication_number(text: str) -> PublicationNumber:
         allowed = ", ".join(_KIND_CODES[kind])
         raise InvalidIpNumber(
             text,
-            f"kind code {code} does not fit a {PATENT_KIND_LABELS[kind]} number (starting "
-            f"with {digits[0]}): expected {allowed}",
+            f"kind code {code} does not fit {_article(PATENT_KIND_LABELS[kind])} number "
+            f"(starting with {digits[0]}): expected {allowed}",
         )
     return PublicationNumber(publication_number=f"CN{digits}{code}", kind=kind, kind_code=code)
 

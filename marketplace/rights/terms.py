@@ -22,7 +22,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal, Protocol
 
-from marketplace.rights.numbers import PATENT_KINDS, BasePatentKind, base_patent_kind
+from marketplace.rights.numbers import (
+    PATENT_KIND_LABELS,
+    PATENT_KINDS,
+    BasePatentKind,
+    base_patent_kind,
+)
 
 __all__ = [
     "ANNUAL_FEES",
@@ -468,7 +473,9 @@ def _optional_date(right: RightDates, name: str) -> date | None:
 
 def _required(value: date | None, kind: str, what: str) -> date:
     if value is None:
-        raise InvalidTermFacts(f"a {kind.replace('_', ' ')} needs its {what} to compute its term")
+        noun = kind.replace("_", " ")
+        article = "an" if noun[:1] in "aeio" else "a"  # "a utility model"
+        raise InvalidTermFacts(f"{article} {noun} needs its {what} to compute its term")
     return value
 
 
@@ -596,7 +603,7 @@ def annual_fee(kind: str, fee_year: int) -> int:
             return fee
     if base == "invention":
         return bands[-1][2]
-    raise ValueError(f"a {base.replace('_', ' ')} has no fee year {fee_year}")
+    raise ValueError(f"{PATENT_KIND_LABELS[base]} has no fee year {fee_year}")
 
 
 def fee_due_date(filing_date: date, fee_year: int) -> date:

@@ -271,17 +271,17 @@ def test_declared_kind_agrees(text: str, declared: str) -> None:
         (
             "2016300227706",
             "invention",
-            "the number is that of a design patent, not of a invention patent",
+            "the number is that of a design patent, not of an invention patent",
         ),
         (
             "201910349801.1",
             "utility_model",
-            "the number is that of a invention patent, not of a utility model",
+            "the number is that of an invention patent, not of a utility model",
         ),
         (
             "201910349801.1",
             "pct_invention",
-            "the number is that of a invention patent, not of a PCT invention (national phase)",
+            "the number is that of an invention patent, not of a PCT invention (national phase)",
         ),
         (
             "201420818800X",
@@ -416,7 +416,7 @@ def test_publication_numbers(text: str, canonical: str, kind: str, code: str, gr
         ),
         (
             "CN110013232U",
-            "kind code U does not fit a invention patent number (starting with 1): "
+            "kind code U does not fit an invention patent number (starting with 1): "
             "expected A, B, C",
         ),
         (
