@@ -57,6 +57,9 @@ class InvalidIpNumber(ValueError):
         #: the reason alone, without the number (for form-field error lists)
         self.problem = problem
 
+    def __reduce__(self) -> tuple[type[InvalidIpNumber], tuple[str, str]]:
+        return (type(self), (self.text, self.problem))
+
 
 PatentKind = Literal["invention", "utility_model", "design", "pct_invention", "pct_utility_model"]
 BasePatentKind = Literal["invention", "utility_model", "design"]

@@ -7,7 +7,9 @@ Conventions, decided once here:
 
 * A term of N years counted from a date ends on the day *before* the N-th anniversary (a patent
   filed 1999-09-01 expires at the end of 2019-08-31). The anniversary of 29 February in a
-  non-leap year is 1 March, so such a term still ends on 28 February.
+  non-leap year is 1 March, so such a term still ends on 28 February. (Art. 5 of the
+  Implementing Regulations would put that anniversary on 28 February; the two readings differ
+  by one day, only for rights dated 29 February, and we keep one rule for terms and fee dates.)
 * Periods in months (the 6-month grace periods) end on the same day of the last month, or on
   that month's last day when it has no such day (Implementing Regulations of the Patent Law,
   Art. 5). Moving a deadline off a public holiday is not modelled.

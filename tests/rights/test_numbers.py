@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import date
 
 import pytest
@@ -169,6 +170,12 @@ def test_rejections_say_what_is_wrong(text: str, problem: str) -> None:
 def test_invalid_number_is_a_value_error_quoting_the_input() -> None:
     with pytest.raises(ValueError, match=r"^ZL201910349801\.3: check digit should be 1, not 3$"):
         parse_patent_number("ZL201910349801.3")
+
+
+def test_invalid_number_survives_pickling() -> None:
+    error = InvalidIpNumber("201910349801.3", "check digit should be 1, not 3")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (str(copy), copy.text, copy.problem) == (str(error), error.text, error.problem)
 
 
 def test_every_single_digit_typo_is_caught() -> None:
