@@ -359,9 +359,7 @@ def relief_from_royalty_model(
         revenue, growth, royalty, tax, rate = _columns(
             revenue, growth, royalty_rate, tax_rate, discount_rate
         )
-        years_elapsed = np.arange(count, dtype=np.float64)
-        income = revenue * (1.0 + growth) ** years_elapsed * royalty * (1.0 - tax)
-        value = _discounted(income, fraction, time, rate)
+        value = _growing_stream(revenue * royalty * (1.0 - tax), growth, rate, fraction, time)
         if tab is not None:
             value = value * _tab_factors(tax, rate, tab, mid_year)
         return value
@@ -390,9 +388,7 @@ def profit_split_model(
         discount_rate: FloatArray,
     ) -> FloatArray:
         profit, growth, split, rate = _columns(profit, growth, split_rate, discount_rate)
-        years_elapsed = np.arange(count, dtype=np.float64)
-        income = profit * (1.0 + growth) ** years_elapsed * split
-        return _discounted(income, fraction, time, rate)
+        return _growing_stream(profit * split, growth, rate, fraction, time)
 
     return model
 
@@ -462,13 +458,29 @@ def _timing(count: int, mid_year: bool, life_years: float | None) -> tuple[Float
     return fraction, time
 
 
-def _discounted(
-    income: FloatArray, fraction: FloatArray, time: FloatArray, rate: FloatArray
+def _growing_stream(
+    first: FloatArray, growth: FloatArray, rate: FloatArray, fraction: FloatArray, time: FloatArray
 ) -> FloatArray:
-    # The stream stops at the first year whose income is zero or negative, as in the scalar methods.
-    alive = np.logical_and.accumulate(income > 0, axis=1)
-    factors = (1.0 + rate) ** -time
-    result: FloatArray = np.sum(np.where(alive, income * fraction * factors, 0.0), axis=1)
+    """``Σ_t first · (1 + g) ** (t − 1) · fraction_t / (1 + r) ** time_t`` for each trial (row).
+
+    Computed as one ``exp`` of ``(t − 1)·ln(1 + g) − time·ln(1 + r)`` per cell, which is several
+    times faster than two powers. As in the scalar methods the stream stops at the first year whose
+    income is zero or negative: never when ``first > 0`` and ``g > −1``; at once when
+    ``first ≤ 0``; after year 1 when ``g ≤ −1``.
+    """
+    count = fraction.shape[0]
+    elapsed = np.arange(count, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_growth = np.log1p(np.where(growth > -1.0, growth, 0.0))
+        exponent = elapsed * log_growth - time * np.log1p(rate)
+    cells = np.exp(exponent)
+    if not np.all(fraction == 1.0):
+        cells *= fraction
+    result: FloatArray = first.reshape(-1) * cells.sum(axis=1)
+    collapsed = (growth <= -1.0).reshape(-1)
+    if collapsed.any():
+        result[collapsed] = (first.reshape(-1) * cells[:, 0])[collapsed]
+    result[first.reshape(-1) <= 0.0] = 0.0
     return result
 
 
