@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 
 from marketplace import create_app
 from marketplace.config import TestingConfig
@@ -62,9 +63,30 @@ def _sqlite_savepoint_fix(engine: sa.Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+class _ConnectionBoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's session picks the app's engine over ``bind``; tests need the one
+    connection that holds the outer transaction."""
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        return self.bind
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own application context, as in production.
+
+    Tests hold an app context open for services; without this, requests would reuse it and
+    share ``g`` (and Flask-Login's cached user) across requests.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app() -> Iterator[Flask]:
     app = create_app(make_config())
+    app.test_client_class = FreshContextClient
     with app.app_context():
         if _db.engine.dialect.name == "sqlite":
             _sqlite_savepoint_fix(_db.engine)
@@ -84,7 +106,11 @@ def db(app: Flask) -> Iterator[Any]:
     transaction = connection.begin()
     original = _db.session
     _db.session = _db._make_scoped_session(
-        {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        {
+            "class_": _ConnectionBoundSession,
+            "bind": connection,
+            "join_transaction_mode": "create_savepoint",
+        }
     )
     limiter.reset()
     try:

@@ -75,3 +75,13 @@ def make_user(
 def make_operator() -> User:
     org = make_org(OrgKind.OPERATOR)
     return make_user(org, role=Role.ADMIN)
+
+
+def make_token(user: User, *, days: int = 30) -> str:
+    """A personal API token for ``user``; returns the secret for the Authorization header."""
+    _token, secret = services.create_api_token(user, name="test", days=days)
+    return secret
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}

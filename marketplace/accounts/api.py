@@ -117,7 +117,8 @@ class Tokens(MethodView):
         policy.authorize(user, "tokens.create")
         token, secret = services.create_api_token(user, name=data["name"], days=data.get("days"))
         db.session.commit()
-        return {**schemas.TokenSchema().dump(token), "token": secret}
+        token.secret = secret  # transient: dumped in this response only, never stored
+        return token
 
 
 @tokens_bp.route("/<int:token_id>")

@@ -10,6 +10,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -38,6 +39,10 @@ ORG_STATUS_LABELS = {
     OrgStatus.SUSPENDED: _l("Suspended"),
 }
 ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.MEMBER: _l("Member")}
+
+
+def _role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
 class SignUpForm(FlaskForm):
@@ -74,7 +79,9 @@ class OrganisationForm(FlaskForm):
     kind = SelectField(
         _l("Kind of organisation"),
         choices=[
-            (k.value, label) for k, label in ORG_KIND_LABELS.items() if k is not OrgKind.OPERATOR
+            SelectChoice(kind.value, label)
+            for kind, label in ORG_KIND_LABELS.items()
+            if kind is not OrgKind.OPERATOR
         ],
         validators=[DataRequired()],
     )
@@ -90,9 +97,7 @@ class OrganisationForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("Colleague's email"), validators=[DataRequired()])
-    role = SelectField(
-        _l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()], default="member"
-    )
+    role = SelectField(_l("Role"), choices=_role_choices(), default="member")
     submit = SubmitField(_l("Send invitation"))
 
 
@@ -100,9 +105,9 @@ class ReviewOrganisationForm(FlaskForm):
     decision = SelectField(
         _l("Decision"),
         choices=[
-            ("verified", _l("Verify")),
-            ("rejected", _l("Reject")),
-            ("suspended", _l("Suspend")),
+            SelectChoice("verified", _l("Verify")),
+            SelectChoice("rejected", _l("Reject")),
+            SelectChoice("suspended", _l("Suspend")),
         ],
     )
     reason = TextAreaField(
@@ -112,7 +117,7 @@ class ReviewOrganisationForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    role = SelectField(_l("Role"), choices=_role_choices())
     submit = SubmitField(_l("Change role"))
 
 

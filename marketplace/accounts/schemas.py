@@ -71,4 +71,4 @@ class TokenSchema(Schema):
 
 class NewTokenSchema(TokenSchema):
     #: Shown once, in the response to the create call; only its hash is stored.
-    token = fields.Str()
+    token = fields.Str(attribute="secret")

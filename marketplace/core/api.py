@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, render_template, request
+from flask_babel import gettext as _
 
 from marketplace.core.errors import error_envelope
 
@@ -47,9 +48,12 @@ def api_user() -> Any:
     """The token's user, or a 401 in the error envelope."""
     user = g.get("api_user")
     if user is None:
-        response, _status = error_envelope(
-            401, "unauthenticated", "Send a valid personal API token as 'Authorization: Bearer'."
+        response, status = error_envelope(
+            401,
+            "unauthenticated",
+            _("Send a valid personal API token as 'Authorization: Bearer'."),
         )
+        response.status_code = status
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         abort(response)
     return user

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask_babel import gettext as _
+
 from marketplace.core.errors import NotFound, PermissionDenied
 
 Rule = Callable[[Any, Any], bool]
@@ -67,9 +69,9 @@ def authorize(user: Any, name: str, obj: Any = None) -> None:
     """Raise :class:`NotFound` if ``obj`` is invisible to ``user``, :class:`PermissionDenied` if
     the action is refused; return quietly when allowed."""
     if obj is not None and not is_visible(user, obj):
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     if not can(user, name, obj):
-        raise PermissionDenied("You are not allowed to do that.")
+        raise PermissionDenied(_("You are not allowed to do that."))
 
 
 def get_visible_or_404(user: Any, model: type, object_id: Any) -> Any:
@@ -78,5 +80,5 @@ def get_visible_or_404(user: Any, model: type, object_id: Any) -> Any:
 
     obj = db.session.get(model, object_id) if object_id is not None else None
     if obj is None or not is_visible(user, obj):
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     return obj

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -44,6 +44,8 @@ def _context() -> dict[str, Any]:
     from marketplace.accounts import forms
     from marketplace.notifications.services import unread_count
 
+    if not has_request_context():  # emails rendered from services and CLI commands
+        return {"current_locale": str(get_locale())}
     unread = unread_count(current_user) if current_user.is_authenticated else 0
     return {
         "org_status_labels": forms.ORG_STATUS_LABELS,
