@@ -63,7 +63,8 @@ def _inputs(
 
 
 def _normal_cdf(x: float) -> float:
-    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+    # erfc keeps its precision far in the lower tail, where 1 + erf(x) would cancel to 0.
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
 
 def _closed_form(inputs: _Inputs) -> tuple[float, float, float, float, float]:

@@ -112,7 +112,8 @@ class PledgeCapacity:
     amount: float
     eligible: bool
     conservative_value: float
-    #: Factors in the order applied; ``amount = value × Π factors`` (then capped) when eligible.
+    #: Factors in the order applied; ``amount = value × Π factors`` when eligible (a cap by the
+    #: policy's maximum amount appears as the last factor, ``max_amount``).
     factors: tuple[PledgeFactor, ...]
     #: Why the right cannot secure the loan at all (empty when eligible).
     refusals: tuple[str, ...]
@@ -245,6 +246,13 @@ def pledge_capacity(
         amount = 0.0
     elif policy.max_amount is not None and amount > policy.max_amount:
         capped = True
+        factors.append(
+            PledgeFactor(
+                "max_amount",
+                policy.max_amount / amount,
+                f"capped at the policy's maximum loan of {policy.max_amount:,.2f}",
+            )
+        )
         amount = policy.max_amount
     return PledgeCapacity(
         amount=amount,

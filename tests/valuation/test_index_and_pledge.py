@@ -208,6 +208,13 @@ def test_maximum_amount_caps_the_loan():
     )
     assert result.amount == 50_000_000
     assert result.capped
+    last = result.factors[-1]
+    assert last.code == "max_amount"
+    assert "50,000,000.00" in last.explanation
+    product = result.conservative_value
+    for factor in result.factors:
+        product *= factor.factor
+    assert product == pytest.approx(50_000_000)
 
 
 def test_policy_without_haircuts_uses_base_rate_only():

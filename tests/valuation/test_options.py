@@ -96,7 +96,7 @@ def test_american_without_yield_equals_european():
     assert american.value == pytest.approx(european.value, rel=1e-12)
 
 
-@settings(database=None, max_examples=100, deadline=None)
+@settings(database=None, derandomize=True, max_examples=100, deadline=None)
 @given(
     asset=st.floats(min_value=10, max_value=1_000),
     moneyness=st.floats(min_value=0.5, max_value=2.0),
@@ -126,14 +126,15 @@ def test_binomial_error_shrinks_with_more_steps():
     assert worst_error(1000) < 0.02
 
 
-@settings(database=None, max_examples=100, deadline=None)
+@settings(database=None, derandomize=True, max_examples=100, deadline=None)
 @given(
     asset=st.floats(min_value=10, max_value=1_000),
     volatility=st.floats(min_value=0.05, max_value=0.8),
     step=st.floats(min_value=0.01, max_value=0.5),
 )
 def test_call_value_rises_with_volatility_and_asset_value(asset, volatility, step):
-    base = black_scholes_option(asset, 500, 10, 0.03, volatility).value
+    # Far out of the money the value is ~1e-15 and rounding noise; allow 1e-12 of slack.
+    base = black_scholes_option(asset, 500, 10, 0.03, volatility).value - 1e-12
     assert black_scholes_option(asset, 500, 10, 0.03, volatility + step).value >= base
     assert black_scholes_option(asset * (1 + step), 500, 10, 0.03, volatility).value >= base
 
@@ -162,3 +163,10 @@ def test_call_value_rises_with_volatility_and_asset_value(asset, volatility, ste
 def test_invalid_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_deep_out_of_the_money_value_is_tiny_but_accurate():
+    # N(d) uses erfc, so the lower tail keeps its precision: N(−8) = 6.22e−16.
+    result = black_scholes_option(50, 500, 1, 0.0, 0.1, yield_rate=0.0)
+    assert result.n_d1 > 0
+    assert 0 <= result.value < 1e-12
