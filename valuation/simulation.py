@@ -13,6 +13,7 @@ methods; any other NumPy expression works too::
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 import zlib
@@ -424,6 +425,12 @@ def _stream(seed: int, name: str) -> np.random.Generator:
 
 
 def _evaluate(model: Model, arrays: Mapping[str, FloatArray], size: int) -> FloatArray:
+    try:
+        inspect.signature(model).bind(**arrays)
+    except TypeError as error:
+        raise ValueError(f"the inputs do not fit the model's arguments: {error}") from None
+    except ValueError:
+        pass  # some callables (builtins) have no signature; let the call itself decide
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         result = np.asarray(model(**arrays), dtype=np.float64)
     if result.shape == ():

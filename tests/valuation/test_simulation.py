@@ -223,6 +223,14 @@ def test_tornado_exclude_keeps_the_input_at_base():
     [
         (lambda: monte_carlo("model", {"a": 1.0}), "model must be a vectorised function"),
         (lambda: monte_carlo(sum_model, {}), "inputs must map at least one"),
+        (
+            lambda: monte_carlo(relief_from_royalty_model(5), {"revenue": 1.0}, trials=10),
+            "inputs do not fit the model's arguments: missing a required",
+        ),
+        (
+            lambda: sensitivity(lambda *, a: a, {"a": 1.0, "b": 2.0}),
+            "inputs do not fit the model's arguments: got an unexpected keyword argument 'b'",
+        ),
         (lambda: monte_carlo(sum_model, {"a": "x"}), r"inputs\['a'\] must be a number"),
         (lambda: monte_carlo(sum_model, {"not valid": 1.0}), "Python identifiers"),
         (lambda: monte_carlo(sum_model, {"a": 1.0}, trials=0), "trials must be greater"),
