@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 install: $(VENV)/.installed
 
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+	$(BIN)/pybabel --quiet compile -d translations
 
 ## Create the venv, install, migrate, seed the demo market and serve http://127.0.0.1:5000
 run: translations

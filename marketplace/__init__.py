@@ -117,7 +117,9 @@ def register_commands(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.core.cli import audit_cli
     from marketplace.demo.cli import seed_cli
+    from marketplace.rights.cli import rights_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(seed_cli)
+    app.cli.add_command(rights_cli)

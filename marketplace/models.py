@@ -6,6 +6,8 @@ from marketplace.accounts import policy as accounts_policy
 from marketplace.core import audit
 from marketplace.notifications import models as notifications_models
 from marketplace.notifications import policy as notifications_policy
+from marketplace.rights import models as rights_models
+from marketplace.rights import policy as rights_policy
 
 __all__ = [
     "accounts_models",
@@ -13,4 +15,6 @@ __all__ = [
     "audit",
     "notifications_models",
     "notifications_policy",
+    "rights_models",
+    "rights_policy",
 ]
