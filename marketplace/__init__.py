@@ -81,12 +81,15 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.core.views import bp as core_bp
     from marketplace.extensions import api, csrf
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.rights import api as rights_api
+    from marketplace.rights.views import bp as rights_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(rights_bp)
     app.register_blueprint(api_blueprint)
-    for blueprint in accounts_api.blueprints:
+    for blueprint in [*accounts_api.blueprints, *rights_api.blueprints]:
         # API calls authenticate with Bearer tokens only (see core/api.py), so no CSRF token.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix="/api/v1" + blueprint.url_prefix)

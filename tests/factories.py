@@ -85,3 +85,46 @@ def make_token(user: User, *, days: int = 30) -> str:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+def patent_number(serial: int | None = None, *, year: int = 2019, kind: str = "invention") -> str:
+    from marketplace.rights.numbers import build_patent_number
+
+    n = serial if serial is not None else next(_serial)
+    return build_patent_number(year, kind, n).application_number  # type: ignore[arg-type]
+
+
+def make_right(
+    org: Organisation | None = None,
+    *,
+    verified: bool = True,
+    share: int = 10_000,
+    **fields: Any,
+) -> Any:
+    """A granted invention patent in force (unless ``fields`` say otherwise) owned by ``org``."""
+    from datetime import date
+
+    from marketplace.core.models import utcnow
+    from marketplace.rights.kinds import RightKind
+    from marketplace.rights.models import Right, RightOwner, RightStatus
+
+    values: dict[str, Any] = {
+        "kind": RightKind.INVENTION,
+        "title_zh": "一种动力电池热管理系统",
+        "filing_date": date(2019, 5, 10),
+        "grant_date": date(2021, 3, 2),
+        "status": RightStatus.IN_FORCE,
+        **fields,
+    }
+    if "number" not in values:
+        values["number"] = patent_number(kind=values["kind"].value, year=values["filing_date"].year)
+    right = Right(**values)
+    if org is not None:
+        right.owners.append(
+            RightOwner(
+                organisation_id=org.id, share=share, verified_at=utcnow() if verified else None
+            )
+        )
+    db.session.add(right)
+    db.session.flush()
+    return right

@@ -6,7 +6,8 @@ API needs no CSRF token and a forged cross-site request carries no credentials.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, g, render_template, request
 from flask_babel import gettext as _
@@ -25,13 +26,34 @@ def check_api_request() -> Any:
         return None
     if request.method in BODY_METHODS:
         length = request.content_length
-        if length is not None and length > current_app.config["API_MAX_JSON_BYTES"]:
-            abort(413)
         has_body = bool(length) or request.headers.get("Transfer-Encoding") == "chunked"
-        if has_body and not request.is_json:
+        multipart = request.mimetype == "multipart/form-data" and _view_accepts_multipart()
+        if has_body and not (request.is_json or multipart):
             abort(415)
+        if (
+            length is not None
+            and length > current_app.config["API_MAX_JSON_BYTES"]
+            and not multipart
+        ):
+            abort(413)
     g.api_user = _bearer_user()
     return None
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def accepts_multipart(method: F) -> F:
+    """Mark an API method that takes ``multipart/form-data`` (file uploads) besides JSON."""
+    method.accepts_multipart = True  # type: ignore[attr-defined]
+    return method
+
+
+def _view_accepts_multipart() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    method = getattr(view_class, request.method.lower(), None) if view_class else view
+    return bool(getattr(method, "accepts_multipart", False))
 
 
 def _bearer_user() -> Any:

@@ -18,26 +18,44 @@ from marketplace.accounts.models import OrgCategory
 class NavItem:
     endpoint: str
     label: Any
+    #: A global policy action the user must be allowed, if any.
+    permission: str | None = None
 
 
 #: Navigation by organisation category; later capabilities add their own entries here.
+MY_ORG = NavItem("accounts.organisation", _l("My organisation"))
 NAVIGATION: dict[OrgCategory | None, list[NavItem]] = {
     None: [NavItem("accounts.create_organisation", _l("Register your organisation"))],
-    OrgCategory.RIGHTS_HOLDER: [NavItem("accounts.organisation", _l("My organisation"))],
-    OrgCategory.BANK: [NavItem("accounts.organisation", _l("My organisation"))],
-    OrgCategory.AGENCY: [NavItem("accounts.organisation", _l("My organisation"))],
+    OrgCategory.RIGHTS_HOLDER: [
+        NavItem("rights.portfolio", _l("IP portfolio"), "rights.portfolio"),
+        NavItem("rights.claims", _l("Ownership claims"), "rights.claim"),
+        MY_ORG,
+    ],
+    OrgCategory.BANK: [MY_ORG],
+    OrgCategory.AGENCY: [
+        NavItem("rights.claims", _l("Claims to review"), "claims.review_queue"),
+        MY_ORG,
+    ],
     OrgCategory.OPERATOR: [
         NavItem("accounts.review_organisations", _l("Organisations to verify")),
-        NavItem("accounts.organisation", _l("My organisation")),
+        NavItem("rights.claims", _l("Ownership claims")),
+        NavItem("rights.disputes", _l("Ownership disputes")),
+        MY_ORG,
     ],
 }
 
 
 def navigation() -> list[NavItem]:
+    from marketplace.core import policy
+
     if not current_user.is_authenticated:
         return []
     org = current_user.organisation
-    return NAVIGATION[org.category if org else None]
+    return [
+        item
+        for item in NAVIGATION[org.category if org else None]
+        if item.permission is None or policy.can(current_user, item.permission)
+    ]
 
 
 def _context() -> dict[str, Any]:

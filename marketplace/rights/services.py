@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from marketplace.accounts.models import Organisation, OrgCategory, OrgKind, OrgStatus, User
 from marketplace.core import audit
-from marketplace.core.clock import today
+from marketplace.core.clock import BEIJING, today
 from marketplace.core.errors import Conflict, IllegalTransition, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
@@ -201,6 +201,11 @@ class _TermFacts:
 
 
 # --- legal status --------------------------------------------------------------------------
+
+
+def local_date(moment: datetime) -> date:
+    """The Beijing calendar date of a stored UTC timestamp."""
+    return moment.astimezone(BEIJING).date()
 
 
 def expiry_of(right: Right) -> date | None:
