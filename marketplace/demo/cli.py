@@ -83,7 +83,12 @@ def seed_demo_command() -> None:
     """Create the demo market (safe to run again) and print the demo logins."""
     logins = seed_demo()
     db.session.commit()
+    from marketplace.demo.rights import seed_rights
+
+    rights = seed_rights()
+    db.session.commit()
     click.echo(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, _password, org in logins:
         click.echo(f"  {email:<36} {org}")
     click.echo(f"  (each organisation also has a member: <key>.staff@{DEMO_DOMAIN})")
+    click.echo(f"{rights} IP rights in the demo portfolios.")
