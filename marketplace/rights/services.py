@@ -374,8 +374,7 @@ def register_right(org: Organisation, data: RightData, *, actor: User) -> tuple[
         )
     status = computed_status(right)
     if created:
-        right.status = status
-        right.status_since = today()
+        right.status = status  # "since" is known only from later status changes
     elif status is not right.status:
         change_status(right, status, on=today(), source="user", actor=actor)
     return right, created
