@@ -48,7 +48,7 @@ def register_extensions(app: Flask) -> None:
     import marketplace.models  # noqa: F401  (complete metadata and permission rules)
     from marketplace.accounts.auth import init_login
     from marketplace.core import i18n
-    from marketplace.core.models import alembic_render_item
+    from marketplace.core.models import alembic_render_item, configure_sqlite
     from marketplace.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -58,6 +58,9 @@ def register_extensions(app: Flask) -> None:
             "postgresql+psycopg://" + uri[len("postgresql://") :]
         )
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            configure_sqlite(db.engine)
     migrate.init_app(
         app,
         db,

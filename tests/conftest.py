@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
@@ -50,19 +49,6 @@ def is_postgres() -> bool:
     return database_url().startswith("postgresql")
 
 
-def _sqlite_savepoint_fix(engine: sa.Engine) -> None:
-    """pysqlite starts transactions lazily, which breaks SAVEPOINT; let SQLAlchemy do it."""
-
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-
 class _ConnectionBoundSession(FlaskSQLAlchemySession):
     """Flask-SQLAlchemy's session picks the app's engine over ``bind``; tests need the one
     connection that holds the outer transaction."""
@@ -88,9 +74,6 @@ def app() -> Iterator[Flask]:
     app = create_app(make_config())
     app.test_client_class = FreshContextClient
     with app.app_context():
-        if _db.engine.dialect.name == "sqlite":
-            _sqlite_savepoint_fix(_db.engine)
-            _db.engine.dispose()
         _db.drop_all()
         _db.create_all()
         yield app

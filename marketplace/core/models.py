@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import DateTime, MetaData, TypeDecorator
@@ -74,3 +75,21 @@ def alembic_render_item(type_: str, obj: object, autogen_context: object) -> str
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def configure_sqlite(engine: sa.Engine) -> None:
+    """Make SQLite behave like a real transactional database.
+
+    pysqlite opens transactions lazily and commits on its own around DDL, which breaks
+    SAVEPOINT (a "rolled back" row would already be committed); SQLAlchemy takes over BEGIN.
+    Foreign keys are off in SQLite unless asked for.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN")

@@ -21,7 +21,7 @@ import unicodedata
 import warnings
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, BinaryIO, NoReturn
 
@@ -361,8 +361,6 @@ def _import_row(
             values[key] = _parse_cell(key, columns.cell(cells, key), problems)
     values.setdefault("title_zh", "")
     data = services.RightData(kind=kind, number=number_text, **values)
-    if "publication_number" in columns.index and data.publication_number:
-        data = replace(data, publication_number=_publication_number(data, problems))
 
     if problems:
         # Run the registry's checks too, so that one upload shows every problem of the row;
@@ -742,27 +740,6 @@ def _parse_bool(text: str) -> bool:
 def _max_length(key: str) -> int | None:
     column = Right.__table__.c.get(key)
     return getattr(column.type, "length", None) if column is not None else None
-
-
-def _publication_number(data: services.RightData, problems: dict[str, list[str]]) -> str | None:
-    """The canonical publication number (``CN110013232B``), checked against the right's kind;
-    the registry itself does not look at it."""
-    text = data.publication_number or ""
-    if not data.kind.is_patent:
-        problems.setdefault("publication_number", []).append(
-            _("Only patents have publication numbers.")
-        )
-        return text
-    try:
-        parsed = numbers.parse_publication_number(text)
-    except numbers.InvalidIpNumber as exc:
-        problems.setdefault("publication_number", []).append(str(exc))
-        return text
-    if parsed.kind != data.kind.value:
-        problems.setdefault("publication_number", []).append(
-            _("%(number)s is the publication number of another kind of patent.", number=text)
-        )
-    return parsed.publication_number
 
 
 # --- export -----------------------------------------------------------------------------------

@@ -179,6 +179,16 @@ def validate_right_data(data: RightData) -> RightData:
                 problem("paid_through", str(exc))
     if data.plant_category not in (None, "woody", "other"):
         problem("plant_category", _("The plant category is woody or other."))
+    for name in _TEXT_LIMITS:
+        value = getattr(data, name)
+        limit = Right.__table__.c[name].type.length
+        if value and len(value) > limit:
+            problem(
+                name, _("%(n)d characters is too long; at most %(max)d.", n=len(value), max=limit)
+            )
+    publication = data.publication_number
+    if publication:
+        publication = _publication_number(data, problem)
     if not problems:
         try:
             terms.expiry_date(_TermFacts(data))
@@ -186,7 +196,35 @@ def validate_right_data(data: RightData) -> RightData:
             problem("_schema", str(exc))
     if problems:
         raise ValidationFailed(_("Please correct the highlighted fields."), fields=problems)
-    return replace(data, number=number, ipc_codes=tuple(ipc), title_zh=data.title_zh.strip())
+    return replace(
+        data,
+        number=number,
+        ipc_codes=tuple(ipc),
+        title_zh=data.title_zh.strip(),
+        publication_number=publication or None,
+    )
+
+
+_TEXT_LIMITS = ("title_zh", "title_en", "industry", "locarno_class", "publication_number")
+
+
+def _publication_number(data: RightData, problem: Any) -> str:
+    """The canonical publication number (``CN110013232B``), checked against the right's kind."""
+    text = data.publication_number or ""
+    if not data.kind.is_patent:
+        problem("publication_number", _("Only patents have publication numbers."))
+        return text
+    try:
+        parsed = numbers.parse_publication_number(text)
+    except numbers.InvalidIpNumber as exc:
+        problem("publication_number", str(exc))
+        return text
+    if parsed.kind != numbers.base_patent_kind(data.kind.value):
+        problem(
+            "publication_number",
+            _("%(number)s is the publication number of another kind of patent.", number=text),
+        )
+    return parsed.publication_number
 
 
 class _TermFacts:
