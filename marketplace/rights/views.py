@@ -300,7 +300,9 @@ def import_page() -> Any:
         else:
             db.session.commit()
             return render_template("rights/import_result.html", result=result)
-    return render_template("rights/import.html", form=form), 422 if form.errors else 200
+    return render_template(
+        "rights/import.html", form=form, columns=portfolio_io.COLUMNS
+    ), 422 if form.errors else 200
 
 
 @bp.get("/rights/export.<fmt>")
