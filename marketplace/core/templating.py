@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.accounts.models import OrgCategory
+from marketplace.core.money import format_money
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else "—"
     )
+    app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if value else "—"
     )

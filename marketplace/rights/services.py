@@ -267,10 +267,17 @@ def fee_standing(right: Right, *, on: date | None = None) -> terms.FeeStatus | N
     )
 
 
-def computed_status(right: Right, *, on: date | None = None) -> RightStatus:
-    """The status the clock gives ``right`` on ``on``; sticky statuses are left alone."""
+def computed_status(
+    right: Right, *, on: date | None = None, ignore_hold: bool = False
+) -> RightStatus:
+    """The status the clock gives ``right`` on ``on``.
+
+    Sticky statuses (invalidation, suspension) and a lapse hold until a legal-status update
+    ends them; ``ignore_hold=True`` asks what the clock says once such a hold ends.
+    """
     on = on or today()
-    if right.status in STICKY_STATUSES or right.status is RightStatus.LAPSED:
+    held = right.status in STICKY_STATUSES or right.status is RightStatus.LAPSED
+    if held and not ignore_hold:
         return right.status
     granted = right.grant_date or right.registration_date
     needs_grant = right.kind.is_patent or right.kind in GRANTED_KINDS

@@ -26,18 +26,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
-from flask_babel import force_locale, format_currency, format_date, ngettext
+from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 
 from marketplace.accounts.models import User
 from marketplace.core import audit
 from marketplace.core.clock import today
 from marketplace.core.errors import DomainError
+from marketplace.core.money import format_money
 from marketplace.extensions import db
 from marketplace.notifications.services import notify, user_locale
 from marketplace.rights import numbers, services, terms
@@ -58,11 +58,6 @@ DEFAULT_BATCH_SIZE = 500
 
 def _flush() -> None:
     db.session.flush()
-
-
-def money_yuan(fen: int) -> str:
-    """``120000`` fen → ``¥1,200.00`` in the current locale (``CN¥1,200.00`` in English)."""
-    return str(format_currency(Decimal(fen) / 100, "CNY"))
 
 
 # --- the daily clock ---------------------------------------------------------------------
@@ -297,7 +292,7 @@ def _reminder_body(right: Right, standing: terms.FeeStatus) -> str:
             title=right.title_zh,
             number=right.display_number,
             year=cast(int, standing.fee_year),
-            amount=money_yuan(standing.fee),
+            amount=format_money(standing.fee),
             due=format_date(standing.next_due, "medium"),
             grace_end=format_date(standing.grace_ends, "medium"),
         )
@@ -883,19 +878,7 @@ def _check_term_over(right: Right, occurred_on: date, *, on: date) -> None:
         )
 
 
-class _ClockView:
-    """A right seen by the clock as if no sticky or lapsed status held it."""
-
-    status = RightStatus.IN_FORCE
-
-    def __init__(self, right: Right) -> None:
-        self._right = right
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._right, name)
-
-
 def resumed_status(right: Right, *, on: date) -> RightStatus:
     """The status the clock gives ``right`` on ``on`` once the invalidation, suspension or lapse
     holding it ends (:func:`services.computed_status` leaves those statuses alone)."""
-    return services.computed_status(cast(Right, _ClockView(right)), on=on)
+    return services.computed_status(right, on=on, ignore_hold=True)
