@@ -84,13 +84,17 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.core.views import bp as core_bp
     from marketplace.extensions import api, csrf
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.orders.views import bp as orders_bp
     from marketplace.rights import api as rights_api
     from marketplace.rights.views import bp as rights_bp
+    from marketplace.valuations.views import bp as valuations_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(rights_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(valuations_bp)
     app.register_blueprint(api_blueprint)
     for blueprint in [*accounts_api.blueprints, *rights_api.blueprints]:
         # API calls authenticate with Bearer tokens only (see core/api.py), so no CSRF token.

@@ -6,8 +6,12 @@ from marketplace.accounts import policy as accounts_policy
 from marketplace.core import audit
 from marketplace.notifications import models as notifications_models
 from marketplace.notifications import policy as notifications_policy
+from marketplace.orders import models as orders_models
+from marketplace.orders import policy as orders_policy
 from marketplace.rights import models as rights_models
 from marketplace.rights import policy as rights_policy
+from marketplace.valuations import models as valuations_models
+from marketplace.valuations import policy as valuations_policy
 
 __all__ = [
     "accounts_models",
@@ -15,6 +19,10 @@ __all__ = [
     "audit",
     "notifications_models",
     "notifications_policy",
+    "orders_models",
+    "orders_policy",
     "rights_models",
     "rights_policy",
+    "valuations_models",
+    "valuations_policy",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import format_currency
 
@@ -19,3 +19,9 @@ def to_major(amount: int, currency: str = "CNY") -> Decimal:
 def format_money(amount: int, currency: str = "CNY") -> str:
     """``120000`` fen → ``¥1,200.00`` in Chinese, ``CN¥1,200.00`` in English."""
     return str(format_currency(to_major(amount, currency), currency))
+
+
+def fen_from_yuan(value: float) -> int:
+    """A computed amount in yuan (a float from the valuation library) as whole fen, rounded
+    half up; the one place where a float becomes money."""
+    return int((Decimal(repr(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.accounts.models import OrgCategory
-from marketplace.core.money import format_money
+from marketplace.core.money import fen_from_yuan, format_money
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,13 @@ NAVIGATION: dict[OrgCategory | None, list[NavItem]] = {
     OrgCategory.RIGHTS_HOLDER: [
         NavItem("rights.portfolio", _l("IP portfolio"), "rights.portfolio"),
         NavItem("rights.claims", _l("Ownership claims"), "rights.claim"),
+        NavItem("orders.orders", _l("Service orders"), "orders.list"),
         MY_ORG,
     ],
     OrgCategory.BANK: [MY_ORG],
     OrgCategory.AGENCY: [
         NavItem("rights.claims", _l("Claims to review"), "claims.review_queue"),
+        NavItem("orders.orders", _l("Service orders"), "orders.list"),
         MY_ORG,
     ],
     OrgCategory.OPERATOR: [
@@ -85,6 +87,7 @@ def init_app(app: Flask) -> None:
         format_datetime(value, fmt) if value else "—"
     )
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["yuan"] = lambda value: format_money(fen_from_yuan(float(value)))
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if value else "—"
     )

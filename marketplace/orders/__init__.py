@@ -1,0 +1,1 @@
+"""Service orders: one lifecycle for appraisals and every other agency service."""

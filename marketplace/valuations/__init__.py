@@ -1,0 +1,1 @@
+"""Valuations in the platform: indicative values, appraisal orders, the workbench, reports."""
