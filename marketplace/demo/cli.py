@@ -87,8 +87,12 @@ def seed_demo_command() -> None:
 
     rights = seed_rights()
     db.session.commit()
+    from marketplace.demo.valuations import seed_valuations
+
+    orders = seed_valuations()
+    db.session.commit()
     click.echo(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, _password, org in logins:
         click.echo(f"  {email:<36} {org}")
     click.echo(f"  (each organisation also has a member: <key>.staff@{DEMO_DOMAIN})")
-    click.echo(f"{rights} IP rights in the demo portfolios.")
+    click.echo(f"{rights} IP rights in the demo portfolios; {orders} service orders.")

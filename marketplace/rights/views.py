@@ -260,9 +260,17 @@ def right_page(right_id: int) -> Any:
         )
         if policy.is_visible(current_user, c)
     ]
+    from marketplace.valuations.indicative import indicative_value
+
     return render_template(
         "rights/right.html",
         right=right,
+        indicative=indicative_value(right, on=on)
+        if policy.can(current_user, "edit", right)
+        else None,
+        can_order=policy.can(current_user, "orders.create")
+        and current_user.organisation is not None
+        and services.is_verified_for(right, current_user.organisation),
         remaining=remaining,
         fee=fee,
         timeline=timeline(right),

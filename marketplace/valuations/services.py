@@ -181,7 +181,7 @@ def sign_report(appraisal: Appraisal, *, actor: User) -> Report:
         valid_until=value_date + VALIDITY,
         inputs=audit.jsonable(appraisal.inputs),
         results=summary(result),
-        signed_by_id=actor.id,
+        signed_by=actor,
         signed_at=utcnow(),
         html="",
         pdf=b"",
@@ -371,7 +371,7 @@ def render_report_pdf(
         right_lines=right_lines,
         orderer=order.orderer_org.name_zh,
         appraiser_org=order.provider_org.name_zh if order.provider_org else "",
-        appraiser_person=db.session.get(User, report.signed_by_id).name,  # type: ignore[union-attr]
+        appraiser_person=report.signed_by.name,
         purpose=str(PURPOSE_LABELS[order.purpose]) if order.purpose else "",
         basis=str(BASIS_LABELS[report.basis]),
         value_date=report.value_date.isoformat(),
