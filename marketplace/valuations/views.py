@@ -138,8 +138,8 @@ def workbench_page(order_id: int) -> Any:
     elif appraisal.inputs.get("methods"):
         try:
             result = services.evaluate(appraisal)
-        except ValidationFailed as exc:
-            errors = exc.fields
+        except ValidationFailed:
+            result = None  # an unfinished draft: its problems show when it is saved
     return render_template(
         "valuations/workbench.html",
         order=order,
@@ -154,7 +154,7 @@ def workbench_page(order_id: int) -> Any:
         input_label=services.input_label,
         errors=errors,
         confirm_form=ConfirmForm(),
-    ), (422 if errors else 200)
+    ), (422 if errors and request.method == "POST" else 200)
 
 
 @bp.post("/orders/<int:order_id>/revise")
