@@ -74,9 +74,10 @@ def test_workbench_computes_range_and_charts(client, login_as, world):
 def test_a_missing_source_is_shown_on_its_field_and_the_draft_kept(client, login_as, world):
     login_as(world["appraiser_user"])
     order = world["order"]
-    response = client.post(f"/orders/{order.id}/workbench",
-                           data={**FORM, "relief_from_royalty.royalty_rate.source": "",
-                                 "action": "sign"})
+    response = client.post(
+        f"/orders/{order.id}/workbench",
+        data={**FORM, "relief_from_royalty.royalty_rate.source": "", "action": "sign"},
+    )
     assert response.status_code == 422
     assert 'id="relief_from_royalty.royalty_rate-error"' in response.get_data(as_text=True)
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
@@ -102,14 +103,18 @@ def test_signing_freezes_a_report_whose_pdf_hash_the_platform_verifies(client, l
     download = client.get(f"/reports/{report.id}/pdf")
     assert download.data.startswith(b"%PDF-")
     assert hashlib.sha256(download.data).hexdigest() == report.sha256
-    good = client.post(f"/reports/{report.id}/verify",
-                       data={"file": (io.BytesIO(download.data), "report.pdf")},
-                       content_type="multipart/form-data")
+    good = client.post(
+        f"/reports/{report.id}/verify",
+        data={"file": (io.BytesIO(download.data), "report.pdf")},
+        content_type="multipart/form-data",
+    )
     assert 'data-matches="yes"' in good.get_data(as_text=True)
     tampered = download.data.replace(b"%%EOF", b"%%EOF ", 1)
-    bad = client.post(f"/reports/{report.id}/verify",
-                      data={"file": (io.BytesIO(tampered), "report.pdf")},
-                      content_type="multipart/form-data")
+    bad = client.post(
+        f"/reports/{report.id}/verify",
+        data={"file": (io.BytesIO(tampered), "report.pdf")},
+        content_type="multipart/form-data",
+    )
     assert 'data-matches="no"' in bad.get_data(as_text=True)
 
 
@@ -140,8 +145,11 @@ def test_only_the_orderer_and_the_appraiser_see_the_report(client, login_as, wor
     sign(client, world["order"])
     client.post("/logout")
     report = _db.session.scalars(sa.select(Report)).one()
-    for outsider in (make_user(make_org(OrgKind.APPRAISER)), make_user(make_org(OrgKind.BANK)),
-                     make_operator()):
+    for outsider in (
+        make_user(make_org(OrgKind.APPRAISER)),
+        make_user(make_org(OrgKind.BANK)),
+        make_operator(),
+    ):
         login_as(outsider)
         assert client.get(f"/reports/{report.id}").status_code == 404
         assert client.get(f"/reports/{report.id}/pdf").status_code == 404

@@ -31,8 +31,10 @@ COST = {
 
 
 def bench(**kw) -> WorkbenchInput:
-    methods = kw.pop("methods", (MethodInput("relief_from_royalty", 0.7, RFR),
-                                 MethodInput("cost_approach", 0.3, COST)))
+    methods = kw.pop(
+        "methods",
+        (MethodInput("relief_from_royalty", 0.7, RFR), MethodInput("cost_approach", 0.3, COST)),
+    )
     return WorkbenchInput(methods=methods, **kw)
 
 
@@ -51,9 +53,12 @@ def test_range_and_tornado_come_from_the_appraisers_ranges():
     assert result.distribution is not None
     assert result.low < result.mid < result.high
     names = [row.name for row in result.tornado]
-    assert set(names) == {"relief_from_royalty__revenue", "relief_from_royalty__growth",
-                          "relief_from_royalty__royalty_rate",
-                          "relief_from_royalty__discount_rate"}
+    assert set(names) == {
+        "relief_from_royalty__revenue",
+        "relief_from_royalty__growth",
+        "relief_from_royalty__royalty_rate",
+        "relief_from_royalty__discount_rate",
+    }
     royalty = next(r for r in result.tornado if r.name.endswith("royalty_rate"))
     assert (royalty.input_low, royalty.input_high) == (0.03, 0.06)
     assert royalty.low < royalty.base < royalty.high
@@ -69,8 +74,9 @@ def test_pledge_value_is_a_conservative_percentile():
     market = evaluate(bench())
     pledge = evaluate(bench(basis="pledge_value", pledge_percentile=15))
     assert pledge.concluded < market.concluded
-    assert pledge.concluded == pytest.approx(min(market.reconciled,
-                                                 pledge.distribution.percentile(15)))
+    assert pledge.concluded == pytest.approx(
+        min(market.reconciled, pledge.distribution.percentile(15))
+    )
     with pytest.raises(WorkbenchError):
         evaluate(bench(basis="pledge_value", pledge_percentile=40))
 
@@ -92,12 +98,32 @@ def test_economic_life_shortens_the_stream():
     ("methods", "field"),
     [
         ((MethodInput("relief_from_royalty", 0.5, RFR),), "weights"),
-        ((MethodInput("relief_from_royalty", 1.0, {**RFR, "royalty_rate": InputValue(
-            0.04, " ", 0.03, 0.06)}),), "relief_from_royalty.royalty_rate"),
-        ((MethodInput("relief_from_royalty", 1.0, {**RFR, "growth": InputValue(
-            0.2, "x", 0.0, 0.1)}),), "relief_from_royalty.growth"),
-        ((MethodInput("cost_approach", 1.0, {k: v for k, v in COST.items()
-                                             if k != "physical"}),), "cost_approach.physical"),
+        (
+            (
+                MethodInput(
+                    "relief_from_royalty",
+                    1.0,
+                    {**RFR, "royalty_rate": InputValue(0.04, " ", 0.03, 0.06)},
+                ),
+            ),
+            "relief_from_royalty.royalty_rate",
+        ),
+        (
+            (
+                MethodInput(
+                    "relief_from_royalty", 1.0, {**RFR, "growth": InputValue(0.2, "x", 0.0, 0.1)}
+                ),
+            ),
+            "relief_from_royalty.growth",
+        ),
+        (
+            (
+                MethodInput(
+                    "cost_approach", 1.0, {k: v for k, v in COST.items() if k != "physical"}
+                ),
+            ),
+            "cost_approach.physical",
+        ),
         ((), "methods"),
     ],
 )
