@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 class OrderForm(FlaskForm):
     kind = SelectField(_l("Service"), default="valuation")
-    right_ids = SelectMultipleField(_l("Rights"), coerce=int, validators=[DataRequired()])
+    right_ids = SelectMultipleField(_l("Rights"), coerce=int, validators=[Optional()])
     purpose = SelectField(_l("Purpose of the valuation"))
     invited_org_id = SelectField(_l("Provider"), coerce=str)
     wanted_by = DateField(_l("Wanted by"), validators=[Optional()])

@@ -20,6 +20,7 @@ class ServiceKind(enum.StrEnum):
     LEGAL_OPINION = "legal_opinion"
     FILING = "filing"  # patent agency filing and prosecution
     BROKERAGE = "brokerage"  # technology transfer under a mandate
+    PLEDGE_FILING = "pledge_filing"  # 质押登记代办: preparing and filing a pledge registration
 
 
 #: Which kind of agency may quote for which service.
@@ -29,7 +30,11 @@ PROVIDER_KINDS: dict[ServiceKind, frozenset[OrgKind]] = {
     ServiceKind.LEGAL_OPINION: frozenset({OrgKind.LAW_FIRM}),
     ServiceKind.FILING: frozenset({OrgKind.PATENT_AGENCY}),
     ServiceKind.BROKERAGE: frozenset({OrgKind.BROKER}),
+    ServiceKind.PLEDGE_FILING: frozenset({OrgKind.PATENT_AGENCY, OrgKind.LAW_FIRM}),
 }
+
+#: Services that are about specific rights of the orderer (the others may name none).
+RIGHTS_REQUIRED = frozenset({ServiceKind.VALUATION, ServiceKind.FILING, ServiceKind.PLEDGE_FILING})
 
 
 class ValuationPurpose(enum.StrEnum):

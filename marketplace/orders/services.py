@@ -24,6 +24,7 @@ from marketplace.notifications.services import notify, user_locale
 from marketplace.orders.models import (
     ORDER_TRANSITIONS,
     PROVIDER_KINDS,
+    RIGHTS_REQUIRED,
     OrderStatus,
     Quote,
     QuoteStatus,
@@ -108,7 +109,7 @@ def create_order(org: Organisation, data: OrderRequest, *, actor: User) -> Servi
     """
     problems: dict[str, list[str]] = {}
     rights = [db.session.get(Right, right_id) for right_id in dict.fromkeys(data.right_ids)]
-    if not rights:
+    if not rights and data.kind in RIGHTS_REQUIRED:
         problems["right_ids"] = [_("Choose at least one right.")]
     if any(r is None or r.owner_row(org) is None for r in rights):
         problems["right_ids"] = [_("You can order services only for your own rights.")]

@@ -47,6 +47,7 @@ SERVICE_LABELS = {
     ServiceKind.LEGAL_OPINION: _l("Legal opinion"),
     ServiceKind.FILING: _l("Filing and prosecution"),
     ServiceKind.BROKERAGE: _l("Technology brokerage"),
+    ServiceKind.PLEDGE_FILING: _l("Pledge registration filing"),
 }
 
 ORDER_STATUS_LABELS = {
