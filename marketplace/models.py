@@ -4,6 +4,7 @@ autogenerate) and the policy registry are complete wherever the app runs."""
 from marketplace.accounts import models as accounts_models
 from marketplace.accounts import policy as accounts_policy
 from marketplace.core import audit
+from marketplace.listings import models as listings_models
 from marketplace.notifications import models as notifications_models
 from marketplace.notifications import policy as notifications_policy
 from marketplace.orders import models as orders_models
@@ -17,6 +18,7 @@ __all__ = [
     "accounts_models",
     "accounts_policy",
     "audit",
+    "listings_models",
     "notifications_models",
     "notifications_policy",
     "orders_models",

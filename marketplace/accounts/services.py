@@ -282,11 +282,13 @@ def change_organisation_status(
     :raises ValidationFailed: rejection or suspension without a reason.
     """
     if (org.status, new_status) not in ORG_TRANSITIONS:
+        from marketplace.accounts.forms import ORG_STATUS_LABELS
+
         raise IllegalTransition(
             _(
                 "An organisation cannot go from %(old)s to %(new)s.",
-                old=org.status.value,
-                new=new_status.value,
+                old=ORG_STATUS_LABELS[org.status],
+                new=ORG_STATUS_LABELS[new_status],
             )
         )
     if new_status in (OrgStatus.REJECTED, OrgStatus.SUSPENDED) and not (reason or "").strip():

@@ -41,8 +41,14 @@ OPEN_STATUSES = frozenset({OrderStatus.REQUESTED, OrderStatus.QUOTED})
 def move_order(order: ServiceOrder, new: OrderStatus, *, actor: User, **after: object) -> None:
     """The one way an order changes status: refuses steps outside :data:`ORDER_TRANSITIONS`."""
     if (order.status, new) not in ORDER_TRANSITIONS:
+        from marketplace.valuations.labels import ORDER_STATUS_LABELS
+
         raise IllegalTransition(
-            _("An order cannot go from %(old)s to %(new)s.", old=order.status.value, new=new.value)
+            _(
+                "An order cannot go from %(old)s to %(new)s.",
+                old=ORDER_STATUS_LABELS[order.status],
+                new=ORDER_STATUS_LABELS[new],
+            )
         )
     before = order.status
     order.status = new

@@ -23,15 +23,15 @@ RIGHT_STATUS_LABELS = {
     RightStatus.IN_FORCE: _l("In force"),
     RightStatus.GRACE_PERIOD: _l("Grace period"),
     RightStatus.LAPSED: _l("Lapsed"),
-    RightStatus.EXPIRED: _l("Expired"),
+    RightStatus.EXPIRED: _l("Term expired"),
     RightStatus.UNDER_INVALIDATION: _l("Under invalidation"),
     RightStatus.INVALIDATED: _l("Invalidated"),
-    RightStatus.SUSPENDED: _l("Suspended"),
+    RightStatus.SUSPENDED: _l("Procedures suspended"),
 }
 
 CLAIM_STATUS_LABELS = {
     ClaimStatus.SUBMITTED: _l("Awaiting review"),
-    ClaimStatus.VERIFIED: _l("Verified"),
+    ClaimStatus.VERIFIED: _l("Ownership confirmed"),
     ClaimStatus.REJECTED: _l("Rejected"),
     ClaimStatus.DISPUTED: _l("Disputed"),
     ClaimStatus.WITHDRAWN: _l("Withdrawn"),

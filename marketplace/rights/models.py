@@ -278,3 +278,46 @@ class FeeReminder(db.Model):
     due_on: Mapped[date]
     days_before: Mapped[int]
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LicenceType(enum.StrEnum):
+    EXCLUSIVE = "exclusive"  # 独占: one licensee; the owner may not use it either
+    SOLE = "sole"  # 排他: one licensee; the owner may also use it
+    NON_EXCLUSIVE = "non_exclusive"  # 普通
+    OPEN = "open_licence"  # 开放许可: non-exclusive at published terms
+
+
+#: Licence types that shut out other licensees in their territory, field and time.
+EXCLUSIVE_TYPES = frozenset({LicenceType.EXCLUSIVE, LicenceType.SOLE})
+
+#: A territory or field of use that covers every other one.
+EVERYWHERE = "all"
+
+
+class Licence(db.Model):
+    """A licence granted on a right: recorded by the owner or created when a deal closes.
+    Listings, pledges and deals read these to refuse conflicting exclusivity."""
+
+    __tablename__ = "licences"
+    __table_args__ = (sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="term"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    right_id: Mapped[int] = mapped_column(sa.ForeignKey("rights.id"), index=True)
+    licensee_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    #: For licences recorded from outside the platform, the licensee's name as registered.
+    licensee_name: Mapped[str] = mapped_column(sa.String(200))
+    licence_type: Mapped[LicenceType] = mapped_column(enum_type(LicenceType))
+    #: ``all`` or a region (province or city) the licence covers.
+    territory: Mapped[str] = mapped_column(sa.String(100), default=EVERYWHERE)
+    #: ``all`` or a field of use such as ``新能源汽车``.
+    field_of_use: Mapped[str] = mapped_column(sa.String(100), default=EVERYWHERE)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+    #: The listing whose closing or acceptance created it, if any.
+    listing_id: Mapped[int | None] = mapped_column(sa.ForeignKey("listings.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    right: Mapped[Right] = relationship()
+
+    def in_force(self, on: date) -> bool:
+        return self.starts_on <= on and (self.ends_on is None or on <= self.ends_on)

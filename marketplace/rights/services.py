@@ -523,7 +523,9 @@ def file_claim(
     except numbers.InvalidIpNumber as exc:
         problems["number"] = [str(exc)]
     if not 0 < data.share <= FULL_SHARE:
-        problems["share"] = [_("The share is between 0.01 % and 100 %.")]
+        problems["share"] = [
+            _("The share is between %(min)s and %(max)s.", min="0.01 %", max="100 %")
+        ]
     reviewer = None
     if data.reviewer_org_id is not None:
         reviewer = db.session.get(Organisation, data.reviewer_org_id)
@@ -627,7 +629,11 @@ def _move_claim(
 ) -> None:
     if (claim.status, new) not in CLAIM_TRANSITIONS:
         raise IllegalTransition(
-            _("A claim cannot go from %(old)s to %(new)s.", old=claim.status.value, new=new.value)
+            _(
+                "A claim cannot go from %(old)s to %(new)s.",
+                old=claim_status_label(claim.status),
+                new=claim_status_label(new),
+            )
         )
     before = claim.status
     claim.status = new
@@ -642,6 +648,12 @@ def _move_claim(
         before={"status": before},
         after={"status": new, "reason": reason},
     )
+
+
+def claim_status_label(status: ClaimStatus) -> str:
+    from marketplace.rights.labels import CLAIM_STATUS_LABELS
+
+    return str(CLAIM_STATUS_LABELS[status])
 
 
 def decide_claim(

@@ -1,0 +1,1 @@
+"""The market: listings and lots, demand posts, broker mandates, deal statistics."""
