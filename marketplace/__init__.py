@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.core.api import api_blueprint
     from marketplace.core.views import bp as core_bp
     from marketplace.extensions import api, csrf
+    from marketplace.listings.views import bp as listings_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.orders.views import bp as orders_bp
     from marketplace.rights import api as rights_api
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(rights_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(listings_bp)
     app.register_blueprint(valuations_bp)
     app.register_blueprint(api_blueprint)
     for blueprint in [*accounts_api.blueprints, *rights_api.blueprints]:

@@ -5,6 +5,7 @@ from marketplace.accounts import models as accounts_models
 from marketplace.accounts import policy as accounts_policy
 from marketplace.core import audit
 from marketplace.listings import models as listings_models
+from marketplace.listings import policy as listings_policy
 from marketplace.notifications import models as notifications_models
 from marketplace.notifications import policy as notifications_policy
 from marketplace.orders import models as orders_models
@@ -19,6 +20,7 @@ __all__ = [
     "accounts_policy",
     "audit",
     "listings_models",
+    "listings_policy",
     "notifications_models",
     "notifications_policy",
     "orders_models",

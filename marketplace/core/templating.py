@@ -25,21 +25,26 @@ class NavItem:
 
 #: Navigation by organisation category; later capabilities add their own entries here.
 MY_ORG = NavItem("accounts.organisation", _l("My organisation"))
+MARKET = NavItem("listings.market", _l("IP market"))
 NAVIGATION: dict[OrgCategory | None, list[NavItem]] = {
-    None: [NavItem("accounts.create_organisation", _l("Register your organisation"))],
+    None: [NavItem("accounts.create_organisation", _l("Register your organisation")), MARKET],
     OrgCategory.RIGHTS_HOLDER: [
+        MARKET,
+        NavItem("listings.my_listings", _l("My listings"), "listings.create"),
         NavItem("rights.portfolio", _l("IP portfolio"), "rights.portfolio"),
         NavItem("rights.claims", _l("Ownership claims"), "rights.claim"),
         NavItem("orders.orders", _l("Service orders"), "orders.list"),
         MY_ORG,
     ],
-    OrgCategory.BANK: [MY_ORG],
+    OrgCategory.BANK: [MARKET, MY_ORG],
     OrgCategory.AGENCY: [
+        MARKET,
         NavItem("rights.claims", _l("Claims to review"), "claims.review_queue"),
         NavItem("orders.orders", _l("Service orders"), "orders.list"),
         MY_ORG,
     ],
     OrgCategory.OPERATOR: [
+        MARKET,
         NavItem("accounts.review_organisations", _l("Organisations to verify")),
         NavItem("rights.claims", _l("Ownership claims")),
         NavItem("rights.disputes", _l("Ownership disputes")),
@@ -52,7 +57,7 @@ def navigation() -> list[NavItem]:
     from marketplace.core import policy
 
     if not current_user.is_authenticated:
-        return []
+        return [MARKET]
     org = current_user.organisation
     return [
         item

@@ -233,3 +233,34 @@ class Mandate(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     broker_org: Mapped[Organisation] = relationship()
+    listing: Mapped[Listing | None] = relationship()
+    demand: Mapped[Demand | None] = relationship()
+
+    @property
+    def principal_org_id(self) -> int:
+        return self.listing.seller_org_id if self.listing else self.demand.org_id  # type: ignore[union-attr]
+
+
+class FieldFollow(db.Model):
+    """A technology broker follows an industry: good new matches in it are sent to the broker."""
+
+    __tablename__ = "field_follows"
+    __table_args__ = (sa.UniqueConstraint("org_id", "industry"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    industry: Mapped[str] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MatchNotice(db.Model):
+    """A good match that was announced, so it is announced once."""
+
+    __tablename__ = "match_notices"
+    __table_args__ = (sa.UniqueConstraint("listing_id", "demand_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id"))
+    demand_id: Mapped[int] = mapped_column(sa.ForeignKey("demands.id"))
+    score: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

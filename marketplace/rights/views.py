@@ -260,6 +260,7 @@ def right_page(right_id: int) -> Any:
         )
         if policy.is_visible(current_user, c)
     ]
+    from marketplace.listings.stats import comparables_for
     from marketplace.valuations.indicative import indicative_value
 
     return render_template(
