@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.core.api import api_blueprint
     from marketplace.core.views import bp as core_bp
     from marketplace.extensions import api, csrf
+    from marketplace.listings import api as listings_api
     from marketplace.listings.views import bp as listings_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.orders.views import bp as orders_bp
@@ -98,7 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(listings_bp)
     app.register_blueprint(valuations_bp)
     app.register_blueprint(api_blueprint)
-    for blueprint in [*accounts_api.blueprints, *rights_api.blueprints]:
+    for blueprint in [*accounts_api.blueprints, *rights_api.blueprints, *listings_api.blueprints]:
         # API calls authenticate with Bearer tokens only (see core/api.py), so no CSRF token.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix="/api/v1" + blueprint.url_prefix)
