@@ -80,6 +80,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts import api as accounts_api
     from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.agencies import api as agencies_api
+    from marketplace.agencies.views import bp as agencies_bp
     from marketplace.core.api import api_blueprint
     from marketplace.core.views import bp as core_bp
     from marketplace.extensions import api, csrf
@@ -97,9 +99,16 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rights_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(listings_bp)
+    app.register_blueprint(agencies_bp)
     app.register_blueprint(valuations_bp)
     app.register_blueprint(api_blueprint)
-    for blueprint in [*accounts_api.blueprints, *rights_api.blueprints, *listings_api.blueprints]:
+    api_blueprints = [
+        *accounts_api.blueprints,
+        *rights_api.blueprints,
+        *listings_api.blueprints,
+        *agencies_api.blueprints,
+    ]
+    for blueprint in api_blueprints:
         # API calls authenticate with Bearer tokens only (see core/api.py), so no CSRF token.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix="/api/v1" + blueprint.url_prefix)

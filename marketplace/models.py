@@ -3,6 +3,8 @@ autogenerate) and the policy registry are complete wherever the app runs."""
 
 from marketplace.accounts import models as accounts_models
 from marketplace.accounts import policy as accounts_policy
+from marketplace.agencies import models as agencies_models
+from marketplace.agencies import policy as agencies_policy
 from marketplace.core import audit
 from marketplace.listings import models as listings_models
 from marketplace.listings import policy as listings_policy
@@ -18,6 +20,8 @@ from marketplace.valuations import policy as valuations_policy
 __all__ = [
     "accounts_models",
     "accounts_policy",
+    "agencies_models",
+    "agencies_policy",
     "audit",
     "listings_models",
     "listings_policy",

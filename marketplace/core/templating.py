@@ -26,6 +26,7 @@ class NavItem:
 #: Navigation by organisation category; later capabilities add their own entries here.
 MY_ORG = NavItem("accounts.organisation", _l("My organisation"))
 MARKET = NavItem("listings.market", _l("IP market"))
+DIRECTORY = NavItem("agencies.directory", _l("Agency directory"), "agencies.directory")
 NAVIGATION: dict[OrgCategory | None, list[NavItem]] = {
     None: [NavItem("accounts.create_organisation", _l("Register your organisation")), MARKET],
     OrgCategory.RIGHTS_HOLDER: [
@@ -34,13 +35,15 @@ NAVIGATION: dict[OrgCategory | None, list[NavItem]] = {
         NavItem("rights.portfolio", _l("IP portfolio"), "rights.portfolio"),
         NavItem("rights.claims", _l("Ownership claims"), "rights.claim"),
         NavItem("orders.orders", _l("Service orders"), "orders.list"),
+        DIRECTORY,
         MY_ORG,
     ],
-    OrgCategory.BANK: [MARKET, MY_ORG],
+    OrgCategory.BANK: [MARKET, DIRECTORY, MY_ORG],
     OrgCategory.AGENCY: [
         MARKET,
         NavItem("rights.claims", _l("Claims to review"), "claims.review_queue"),
         NavItem("orders.orders", _l("Service orders"), "orders.list"),
+        NavItem("agencies.mine", _l("Your services"), "agencies.manage"),
         MY_ORG,
     ],
     OrgCategory.OPERATOR: [

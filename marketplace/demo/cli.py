@@ -91,8 +91,20 @@ def seed_demo_command() -> None:
 
     orders = seed_valuations()
     db.session.commit()
+    from marketplace.agencies.demo import seed_agency_services
+
+    agency_services = seed_agency_services()
+    db.session.commit()
+    from marketplace.demo.market import seed_market
+
+    listings, demands = seed_market()
+    db.session.commit()
     click.echo(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, _password, org in logins:
         click.echo(f"  {email:<36} {org}")
     click.echo(f"  (each organisation also has a member: <key>.staff@{DEMO_DOMAIN})")
-    click.echo(f"{rights} IP rights in the demo portfolios; {orders} service orders.")
+    click.echo(
+        f"{rights} IP rights in the demo portfolios; {orders} service orders; "
+        f"{listings} listings and {demands} demand posts in the market; "
+        f"{agency_services} agency services in the directory."
+    )
