@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -76,6 +76,7 @@ class Listings(MethodView):
         if publish:
             services.publish_listing(listing, actor=user)
         db.session.commit()
+        listing.visible_details = listing.details
         return listing
 
 
@@ -85,11 +86,10 @@ class ListingItem(MethodView):
     def get(self, listing_id: int) -> Any:
         """One listing; ``details`` only after the caller's organisation accepted the NDA."""
         listing = _listing(listing_id)
-        viewer = _viewer()
-        org = getattr(viewer, "organisation", None)
-        data = schemas.ListingOutSchema().dump(listing)
-        data["details"] = listing.details if services.has_nda(listing, org) else None
-        return data
+        org = getattr(_viewer(), "organisation", None)
+        # Transient, for this response only: the NDA decides whether details are shown.
+        listing.visible_details = listing.details if services.has_nda(listing, org) else None
+        return listing
 
 
 @listings_bp.route("/<int:listing_id>/nda")
@@ -100,9 +100,10 @@ class ListingNda(MethodView):
         user = api_user()
         listing = _listing(listing_id)
         policy.authorize(user, "accept_nda", listing)
-        services.accept_nda(listing, actor=user, ip_address=None)
+        services.accept_nda(listing, actor=user, ip_address=request.remote_addr)
         db.session.commit()
-        return {**schemas.ListingOutSchema().dump(listing), "details": listing.details}
+        listing.visible_details = listing.details
+        return listing
 
 
 @listings_bp.route("/<int:listing_id>/matches")

@@ -59,7 +59,7 @@ class ListingOutSchema(Schema):
 
 class ListingDetailSchema(ListingOutSchema):
     #: Only present when the caller's organisation accepted the NDA (or is the seller).
-    details = fields.Str(allow_none=True)
+    details = fields.Str(attribute="visible_details", allow_none=True)
 
 
 class DemandInSchema(Schema):
