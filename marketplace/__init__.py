@@ -140,8 +140,21 @@ def register_commands(app: Flask) -> None:
     from marketplace.core.cli import audit_cli
     from marketplace.demo.cli import seed_cli
     from marketplace.rights.cli import rights_cli
+    from marketplace.search import init_app as init_search
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(rights_cli)
+    init_search(app)
+    register_search_documents()
+
+
+def register_search_documents() -> None:
+    from marketplace.listings import documents
+    from marketplace.search.indexing import register_loader, register_source
+
+    register_loader("listing", documents.load_listing)
+    register_loader("demand", documents.load_demand)
+    register_source("listing", documents.all_listings)
+    register_source("demand", documents.all_demands)

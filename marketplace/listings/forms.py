@@ -54,7 +54,7 @@ class ListingForm(FlaskForm):
     open_terms = TextAreaField(
         _l("Standard terms of the open licence"), validators=[Optional(), Length(max=5000)]
     )
-    industry = SelectField(_l("Industry"), choices=industry_choices())
+    industry = SelectField(_l("Industry"), choices=industry_choices(), default="")
     region = StringField(_l("Region"), default="长春新区", validators=[Length(max=100)])
     expires_on = DateField(_l("Listing expires"), validators=[Optional()])
     publish = BooleanField(_l("Publish now"))
@@ -70,7 +70,7 @@ class DemandForm(FlaskForm):
     )
     budget_min = DecimalField(_l("Budget from (yuan)"), places=2, validators=[Optional()])
     budget_max = DecimalField(_l("Budget up to (yuan)"), places=2, validators=[Optional()])
-    industry = SelectField(_l("Industry"), choices=industry_choices())
+    industry = SelectField(_l("Industry"), choices=industry_choices(), default="")
     ipc_codes = StringField(_l("IPC codes (separated by ;)"), validators=[Optional()])
     region = StringField(_l("Region"), default="长春新区", validators=[Length(max=100)])
     deadline = DateField(_l("Deadline"), validators=[Optional()])

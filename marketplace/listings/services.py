@@ -771,9 +771,7 @@ def active_mandates(
 
 def _reindex(obj: Listing | Demand) -> None:
     """Queue the object for the search index; written only after the transaction commits."""
-    try:
-        from marketplace.search import queue_index
-    except ImportError:  # the search package is optional for the rules themselves
-        return
+    from marketplace.search.indexing import queue_index
+
     doc_type = "listing" if isinstance(obj, Listing) else "demand"
     queue_index(doc_type, obj.id)

@@ -272,6 +272,7 @@ def take_open_licence(listing_id: int) -> Any:
 @bp.post("/listings/<int:listing_id>/close")
 @login_required
 def close(listing_id: int) -> Any:
+    policy.authorize(current_user, "close", _load_listing(listing_id))
     form = forms.CloseForm()
     form.buyer_org_id.choices = _organisation_choices()
     if not form.validate_on_submit():
@@ -307,6 +308,7 @@ def consent(listing_id: int, right_id: int) -> Any:
 @bp.post("/listings/<int:listing_id>/mandates")
 @login_required
 def mandate(listing_id: int) -> Any:
+    policy.authorize(current_user, "mandate", _load_listing(listing_id))
     form = forms.MandateForm()
     form.broker_org_id.choices = _broker_choices()
     if not form.validate_on_submit():

@@ -266,7 +266,7 @@ def right_page(right_id: int) -> Any:
     return render_template(
         "rights/right.html",
         right=right,
-        indicative=indicative_value(right, on=on)
+        indicative=indicative_value(right, on=on, comparables=comparables_for(right))
         if policy.can(current_user, "edit", right)
         else None,
         can_order=policy.can(current_user, "orders.create")
