@@ -67,14 +67,17 @@ def seed_demo() -> list[tuple[str, str, str]]:
             member.organisation = org
             member.role = Role.MEMBER
         logins.append((email, DEMO_PASSWORD, demo.name_zh))
-    # Demo inboxes start read: the operator's "please verify" notices were handled above.
+    db.session.flush()
+    return logins
+
+
+def mark_demo_inboxes_read() -> None:
+    """Demo inboxes start read: the notices the seeding itself caused are not news."""
     from marketplace.notifications.models import Notification
 
     db.session.execute(
         sa.update(Notification).where(Notification.read_at.is_(None)).values(read_at=utcnow())
     )
-    db.session.flush()
-    return logins
 
 
 @seed_cli.command("demo")
@@ -98,6 +101,8 @@ def seed_demo_command() -> None:
     from marketplace.demo.market import seed_market
 
     listings, demands = seed_market()
+    db.session.commit()
+    mark_demo_inboxes_read()
     db.session.commit()
     click.echo(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, _password, org in logins:

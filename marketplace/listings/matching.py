@@ -16,6 +16,46 @@ from marketplace.listings.models import Demand, DemandStatus, Listing
 from marketplace.listings.policy import demand_visible, listing_visible
 from marketplace.search.engine import get_engine
 
+#: Words too generic to show that two texts are about the same technology.
+GENERIC_TERMS = frozenset(
+    [
+        "一种",
+        "方法",
+        "系统",
+        "装置",
+        "技术",
+        "及其",
+        "应用",
+        "制备",
+        "控制",
+        "用于",
+        "需要",
+        "寻求",
+        "求购",
+        "可以",
+        "进行",
+        "提供",
+        "实现",
+        "基于",
+        "设备",
+        "结构",
+        "产品",
+        "生产",
+        "工艺",
+        "转让",
+        "许可",
+        "专利",
+        "以及",
+        "一个",
+        "相关",
+        "合作",
+        "开发",
+        "我们",
+        "能够",
+        "提升",
+    ]
+)
+
 #: Weights of the four signals in the 0–100 score.
 WEIGHTS = {"text": 50, "ipc": 25, "price": 15, "region": 10}
 #: Matches at or above this score are "good": the parties and following brokers are told.
@@ -29,6 +69,9 @@ class Match:
     demand: Demand | None
     score: int
     reasons: tuple[str, ...]
+    #: Whether the technology itself is related (shared key terms or IPC), not only price and
+    #: place: only such pairs are shown as matches.
+    related: bool = True
 
 
 def ipc_overlap(a: list[str] | tuple[str, ...], b: list[str] | tuple[str, ...]) -> float:
@@ -56,8 +99,35 @@ def price_fit(price: int | None, budget_min: int | None, budget_max: int | None)
     return 0.0
 
 
-def _score(text: float, listing: Listing, demand: Demand) -> Match:
+def key_terms(text: str) -> set[str]:
+    """The significant words of ``text`` as the search index segments them."""
+    from marketplace.search.analysis import tokens
+
+    return {t for t in tokens(text) if t and len(t) >= 2 and t not in GENERIC_TERMS}
+
+
+def text_similarity(a: set[str], b: set[str]) -> tuple[float, list[str]]:
+    """Cosine similarity of two sets of key terms, and the terms they share."""
+    shared = sorted(a & b)
+    if not a or not b:
+        return 0.0, shared
+    return len(shared) / (len(a) * len(b)) ** 0.5, shared
+
+
+def _listing_text(listing: Listing) -> str:
+    return " ".join([listing.title, listing.teaser, *(r.title_zh for r in listing.rights)])
+
+
+def _demand_text(demand: Demand) -> str:
+    return f"{demand.title} {demand.description}"
+
+
+def _score(listing: Listing, demand: Demand) -> Match:
     from marketplace.core.money import format_money
+
+    text, shared = text_similarity(
+        key_terms(_listing_text(listing)), key_terms(_demand_text(demand))
+    )
 
     listing_ipc = [code for right in listing.rights for code in right.ipc_codes]
     ipc = ipc_overlap(listing_ipc, demand.ipc_codes)
@@ -70,10 +140,8 @@ def _score(text: float, listing: Listing, demand: Demand) -> Match:
         + WEIGHTS["region"] * region
     )
     reasons = []
-    if text >= 0.5:
-        reasons.append(_("The descriptions are closely alike."))
-    elif text > 0:
-        reasons.append(_("The descriptions share key terms."))
+    if shared:
+        reasons.append(_("Shared key terms: %(terms)s.", terms="、".join(shared[:6])))
     if ipc == 1.0:
         reasons.append(_("Same IPC subclass."))
     elif ipc > 0:
@@ -91,19 +159,28 @@ def _score(text: float, listing: Listing, demand: Demand) -> Match:
         reasons.append(_("The asking price is a little over the budget."))
     if region == 1.0:
         reasons.append(_("Both in %(region)s.", region=listing.region))
-    return Match(listing=listing, demand=demand, score=score, reasons=tuple(reasons))
+    return Match(
+        listing=listing,
+        demand=demand,
+        score=score,
+        reasons=tuple(reasons),
+        related=bool(shared) or ipc > 0,
+    )
 
 
-def _similar(doc: Any, doc_type: str) -> dict[int, float]:
-    hits = get_engine(current_app).more_like(doc, doc_type=doc_type, limit=CANDIDATES)
-    top = max((score for _id, score in hits), default=0.0)
-    return {doc_id: (score / top if top else 0.0) for doc_id, score in hits}
+def _candidates(doc: Any, doc_type: str) -> list[int]:
+    """Documents the index finds similar: the candidates; the score is computed here."""
+    return [
+        doc_id
+        for doc_id, _score in get_engine(current_app).more_like(
+            doc, doc_type=doc_type, limit=CANDIDATES
+        )
+    ]
 
 
 def matches_for_demand(demand: Demand, *, viewer: Any = None, limit: int = 10) -> list[Match]:
     """Visible listings ranked for ``demand``, best first."""
-    similar = _similar(documents.demand_document(demand), "listing")
-    candidates = set(similar)
+    candidates = set(_candidates(documents.demand_document(demand), "listing"))
     if demand.ipc_codes:  # listings the text search missed but whose IPC fits
         for listing in db.session.scalars(
             sa.select(Listing).where(Listing.status.in_(documents.VISIBLE_STATUSES)).limit(500)
@@ -117,22 +194,25 @@ def matches_for_demand(demand: Demand, *, viewer: Any = None, limit: int = 10) -
             continue
         if not listing_visible(viewer, listing) or not listing.is_visible:
             continue
-        matches.append(_score(similar.get(listing_id, 0.0), listing, demand))
+        match = _score(listing, demand)
+        if match.related:
+            matches.append(match)
     matches.sort(key=lambda m: -m.score)
     return matches[:limit]
 
 
 def matches_for_listing(listing: Listing, *, viewer: Any = None, limit: int = 10) -> list[Match]:
     """Open demand posts ranked for ``listing``, best first (only those ``viewer`` may see)."""
-    similar = _similar(documents.listing_document(listing), "demand")
     matches = []
-    for demand_id, text in similar.items():
+    for demand_id in _candidates(documents.listing_document(listing), "demand"):
         demand = db.session.get(Demand, demand_id)
         if demand is None or demand.status is not DemandStatus.OPEN:
             continue
         if demand.org_id == listing.seller_org_id or not demand_visible(viewer, demand):
             continue
-        matches.append(_score(text, listing, demand))
+        match = _score(listing, demand)
+        if match.related:
+            matches.append(match)
     matches.sort(key=lambda m: -m.score)
     return matches[:limit]
 
