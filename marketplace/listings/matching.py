@@ -164,7 +164,7 @@ def _score(listing: Listing, demand: Demand) -> Match:
         demand=demand,
         score=score,
         reasons=tuple(reasons),
-        related=bool(shared) or ipc > 0,
+        related=len(shared) >= 2 or ipc > 0,
     )
 
 
