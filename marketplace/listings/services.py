@@ -105,7 +105,10 @@ def _validate_listing(org: Organisation, data: ListingData) -> list[Right]:
             "asking_price", _("The price must be more than zero, or left empty for negotiable.")
         )
     if data.royalty_rate is not None and not 0 <= data.royalty_rate <= 10_000:
-        problem("royalty_rate", _("A royalty rate lies between 0 % and 100 %."))
+        problem(
+            "royalty_rate",
+            _("A royalty rate lies between %(min)s and %(max)s.", min="0 %", max="100 %"),
+        )
     if data.deal_type is DealType.ASSIGNMENT and data.royalty_rate is not None:
         problem("royalty_rate", _("An assignment has no running royalty."))
     if data.deal_type.is_licence:
@@ -717,7 +720,9 @@ def grant_mandate(
     if broker.kind is not OrgKind.BROKER or not broker.is_verified:
         problems["broker_org_id"] = [_("Choose a verified technology broker.")]
     if not 0 < commission_rate <= 3_000:
-        problems["commission_rate"] = [_("The commission lies between 0.01 % and 30 %.")]
+        problems["commission_rate"] = [
+            _("The commission lies between %(min)s and %(max)s.", min="0.01 %", max="30 %")
+        ]
     if (listing is None) == (demand is None):
         problems["subject"] = [_("A mandate is for one listing or one demand post.")]
     if problems:
