@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash
 from flask_wtf import FlaskForm
 
@@ -21,3 +23,19 @@ def show_error(form: FlaskForm | None, exc: DomainError) -> None:
     for message in unplaced:
         if message != exc.message:
             flash(message, "error")
+
+
+def commit_step(step: Callable[[], object], success: str, form: FlaskForm | None = None) -> bool:
+    """Run one service call for a page: commit and flash ``success`` when it works; roll back
+    and show the domain error (on ``form`` when given) when a rule refuses it."""
+    from marketplace.extensions import db
+
+    try:
+        step()
+    except DomainError as exc:
+        db.session.rollback()
+        show_error(form, exc)
+        return False
+    db.session.commit()
+    flash(success, "success")
+    return True

@@ -16,7 +16,7 @@ from marketplace.accounts.forms import ConfirmForm
 from marketplace.accounts.models import Organisation, OrgKind, OrgStatus
 from marketplace.core import policy
 from marketplace.core.errors import DomainError, NotFound
-from marketplace.core.forms import show_error
+from marketplace.core.forms import commit_step, show_error
 from marketplace.extensions import db
 from marketplace.listings import forms, services, stats
 from marketplace.listings.labels import (
@@ -223,14 +223,7 @@ def contact(listing_id: int) -> Any:
 def _listing_step(listing_id: int, action: str, step: Any, message: str) -> Any:
     listing = _load_listing(listing_id)
     policy.authorize(current_user, action, listing)
-    try:
-        step(listing)
-    except DomainError as exc:
-        db.session.rollback()
-        show_error(None, exc)
-    else:
-        db.session.commit()
-        flash(message, "success")
+    commit_step(lambda: step(listing), message)
     return _back(listing_id)
 
 
@@ -507,14 +500,10 @@ def close_demand(demand_id: int) -> Any:
     demand = _load_demand(demand_id)
     policy.authorize(current_user, "manage", demand)
     status = DemandStatus(request.form.get("status", "fulfilled"))
-    try:
-        services.close_demand(demand, status, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        show_error(None, exc)
-    else:
-        db.session.commit()
-        flash(_("The demand post is closed."), "info")
+    commit_step(
+        lambda: services.close_demand(demand, status, actor=current_user),
+        _("The demand post is closed."),
+    )
     return redirect(url_for("listings.demand_page", demand_id=demand_id))
 
 
@@ -527,19 +516,15 @@ def demand_mandate(demand_id: int) -> Any:
     form.broker_org_id.choices = _broker_choices()
     if form.validate_on_submit():
         broker = db.session.get(Organisation, form.broker_org_id.data)
-        try:
-            services.grant_mandate(
+        commit_step(
+            lambda: services.grant_mandate(
                 actor=current_user,
                 broker=broker,
                 demand=demand,
                 commission_rate=_bp(form.commission_rate.data) or 0,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(None, exc)
-        else:
-            db.session.commit()
-            flash(_("The broker's mandate is recorded and shown on the demand post."), "success")
+            ),
+            _("The broker's mandate is recorded and shown on the demand post."),
+        )
     return redirect(url_for("listings.demand_page", demand_id=demand_id))
 
 

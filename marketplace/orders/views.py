@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 from marketplace.accounts.forms import ConfirmForm
 from marketplace.core import policy
 from marketplace.core.errors import DomainError
-from marketplace.core.forms import show_error
+from marketplace.core.forms import commit_step, show_error
 from marketplace.extensions import db
 from marketplace.orders import forms, services
 from marketplace.orders.models import (
@@ -206,14 +206,7 @@ def accept_quote(quote_id: int) -> Any:
 def _orderer_step(order_id: int, action: str, step: Any, message: str) -> Any:
     order = policy.get_visible_or_404(current_user, ServiceOrder, order_id)
     policy.authorize(current_user, action, order)
-    try:
-        step(order)
-    except DomainError as exc:
-        db.session.rollback()
-        show_error(None, exc)
-    else:
-        db.session.commit()
-        flash(message, "success")
+    commit_step(lambda: step(order), message)
     return _back(order_id)
 
 
