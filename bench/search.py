@@ -8,10 +8,14 @@ same analysed token streams, into an FTS5 table; then runs one fixed mix of abou
 (single terms, two terms, quoted phrases, IPC- and status-filtered, sorted by price) on both.
 
 Both sides answer the same question per query: the first page (20 hits) in the requested
-order plus the total number of matches. The Whoosh side is the engine's ``search()`` as the web
-page calls it, so its figure also includes the facet counts and the highlighted snippets; the
-FTS5 side computes neither. Prints index time, index size, p50 and p95 latency of each, checks
-that every phrase query returns the same documents on both, and ends with the line
+order plus the total number of matches, relevance ranked by BM25 with the title weighted twice.
+The Whoosh side is the engine's ``search()`` as the web page calls it, so its time also covers
+the facet counts and the highlighted snippets, which the FTS5 side does not compute; and a word
+also matches inside indexed compounds there (电池 in 动力电池), so its result sets are, if
+anything, larger. Each query is timed as the best of three runs after one warm-up pass over the
+whole mix on both sides; the engines alternate query by query, so a busy machine slows both
+alike. Prints index time (jieba included on both sides), index size, p50 and p95 latency of
+each, checks that every phrase query returns the same documents on both, and ends with the line
 ``RESULT docs=N whoosh_p95_ms=… fts5_p95_ms=… ratio=…``. Benchmarks are never run as tests.
 """
 

@@ -139,7 +139,7 @@ class JiebaTokenizer(Tokenizer):  # type: ignore[misc]
     def __hash__(self) -> int:
         return hash(type(self))
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,
@@ -243,7 +243,7 @@ class ShingleTokenizer(Tokenizer):  # type: ignore[misc]
     def __hash__(self) -> int:
         return hash((type(self), self.size))
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,

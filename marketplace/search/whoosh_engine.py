@@ -19,6 +19,7 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import qparser
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.index import LockError
@@ -43,7 +44,7 @@ from marketplace.search.whoosh_query import (
     encode_meta,
     top,
 )
-from marketplace.search.writequeue import WriteQueue
+from marketplace.search.writequeue import WriteQueue, WriterBusy
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,17 @@ log = logging.getLogger(__name__)
 NO_PRICE = 2**62
 #: How many of a document's words "more like this" searches for.
 MORE_LIKE_TERMS = 25
+#: Memory (MB) a rebuild's writer may use to sort postings before spilling to disk.
+REBUILD_MEMORY_MB = 1024
 #: Writes retry this long on Whoosh's own LockError (another process's writer).
 LOCK_RETRY_SECONDS = 30.0
+
+
+def codec() -> W3Codec:
+    """Whoosh's codec with posting blocks of 1,024 instead of 128 and no zlib: queries here
+    read whole posting lists a block at a time, and each block costs a seek, two unpicklings
+    and a decompression. About twice as fast per posting for twice the disk space."""
+    return W3Codec(blocklimit=1024, compression=0)
 
 
 def normalise_ipc(code: str) -> str:
@@ -67,8 +77,7 @@ def make_schema() -> Schema:
         #: Title and body, separated by a gap, with term frequencies but no positions: every
         #: word of a query may match in either; phrases use the shingle fields instead.
         words=TEXT(analyzer=text, phrase=False),
-        #: The title again, to rank title matches higher; stored for display.
-        title=TEXT(analyzer=text, phrase=False, stored=True),
+        title=STORED,
         body=STORED,
         #: Adjacent word pairs: a two-word phrase is one lookup. (Scorable only so that Whoosh
         #: keeps a length column: without one, indexing looks for the file at every posting.)
@@ -81,8 +90,15 @@ def make_schema() -> Schema:
     )
 
 
+def indexed_text(doc: SearchDocument) -> str:
+    """Title, title again, body, separated by punctuation (a position gap). The title twice
+    doubles its term frequencies: title matches rank higher with no second field to read at
+    query time (FTS5's column weight of 2 in the benchmark does the same)."""
+    return f"{doc.title}\n。\n{doc.title}\n。\n{doc.body}"
+
+
 def to_fields(doc: SearchDocument) -> dict[str, Any]:
-    text = f"{doc.title}\n。\n{doc.body}"
+    text = indexed_text(doc)
     codes = sorted({normalise_ipc(c) for c in doc.ipc if c.strip()})
     meta = {
         "doc_type": doc.doc_type,
@@ -96,7 +112,6 @@ def to_fields(doc: SearchDocument) -> dict[str, Any]:
         "price": "" if doc.price is None else str(doc.price),
         "created": str(int(doc.created_at.timestamp() * 1000)),
         "text_length": str(max(1, sum(1 for t in tokens(text) if t))),
-        "title_length": str(max(1, sum(1 for t in tokens(doc.title) if t))),
     }
     return {
         "key": f"{doc.doc_type}:{doc.doc_id}",
@@ -198,9 +213,11 @@ class WhooshEngine:
             return self._create_initial()
 
     def _create_initial(self) -> Path:
-        with self.queue.locked(wait=LOCK_RETRY_SECONDS):
+        with self.queue.locked(wait=LOCK_RETRY_SECONDS) as held:
             if self.current_link.is_symlink():
                 return self.root / os.readlink(self.current_link)
+            if not held:
+                raise WriterBusy(f"cannot create the search index in {self.root}")
             path = self._new_index_dir()
             whoosh_index.create_in(str(path), self.schema)
             self._swap_to(path)
@@ -212,13 +229,15 @@ class WhooshEngine:
         return path
 
     def _swap_to(self, path: Path) -> None:
+        previous = os.readlink(self.current_link) if self.current_link.is_symlink() else None
         link = self.root / f".current-{os.getpid()}"
         link.unlink(missing_ok=True)
         os.symlink(path.name, link)
         os.replace(link, self.current_link)  # atomic: readers see the old or the new index
+        # The index just replaced stays for searchers still reading it (they reopen on their
+        # next search); any older one goes.
         for old in self.root.glob("ix-*"):
-            # The index just replaced stays for searchers still open on it; older ones go.
-            if old.name != path.name and old.stat().st_mtime < time.time() - 60:
+            if old.name not in (path.name, previous):
                 shutil.rmtree(old, ignore_errors=True)
 
     # -- writing -------------------------------------------------------------------------------
@@ -296,7 +315,7 @@ class WhooshEngine:
         delay = 0.01
         while True:
             try:
-                return ix.writer()
+                return ix.writer(codec=codec())
             except LockError:
                 if time.monotonic() >= deadline:
                     raise
@@ -311,7 +330,8 @@ class WhooshEngine:
             path = self._new_index_dir()
             ix = whoosh_index.create_in(str(path), self.schema)
             count = 0
-            writer = ix.writer(limitmb=256)
+            # Memory for sorting postings before they spill to temporary runs on disk.
+            writer = ix.writer(limitmb=REBUILD_MEMORY_MB, codec=codec())
             try:
                 for doc in docs:
                     writer.add_document(**to_fields(doc))
@@ -389,7 +409,7 @@ class WhooshEngine:
             return Matches(docs, np.zeros(len(docs), dtype=np.float32))
 
     def _filter_mask(self, table: DocTable, query: SearchQuery) -> np.ndarray:
-        mask = table.live & table.any_of("visibility", list(query.visibility))
+        mask: np.ndarray = table.live & table.any_of("visibility", list(query.visibility))
         if query.doc_type:
             mask = mask & table.any_of("doc_type", [query.doc_type])
         for name in FILTERS:
@@ -469,7 +489,7 @@ class WhooshEngine:
         reader = self._reader()
         table = reader.table
         counts: dict[str, int] = {}
-        for word in tokens(f"{doc.title}\n。\n{doc.body}"):
+        for word in tokens(indexed_text(doc)):
             if word and len(word) > 1:
                 counts[word] = counts.get(word, 0) + 1
         if not counts or limit <= 0:

@@ -7,18 +7,19 @@ shown. Here the index is still Whoosh's — its segments, posting lists, stored 
 
 - a term's posting list becomes an array of document numbers and one of term frequencies;
   AND / OR / NOT are array intersections, unions and differences; relevance is BM25
-  (k1 = 1.2, b = 0.75) over the ``text`` field plus the ``title`` field with weight 2, computed
-  for all matches at once;
-- a quoted phrase first intersects the posting lists of its adjacent token *pairs* (the
-  ``pairs`` field, an exact answer for two-token phrases); longer phrases are then checked
-  against the token positions of the remaining candidates only;
+  (k1 = 1.2, b = 0.75) over the ``words`` field (title indexed twice), computed for all
+  matches at once;
+- a quoted phrase of two or three words is one posting list of the ``pairs`` or ``triples``
+  field (adjacent words indexed as one term), exact by construction; a longer phrase
+  intersects its overlapping triples and keeps the documents where they sit at consecutive
+  positions;
 - filters, facets and sort keys come from a per-segment table of every document's structured
   fields (one ``meta`` column), read once when a segment is first opened and cached for the
   process: filtering is a boolean mask, a facet is a ``bincount``, sorting an ``argpartition``.
 
-Only what the visitor's query can express takes this path (terms, phrases, AND, OR, NOT);
-:func:`execute` raises :class:`Unsupported` for anything else and the engine falls back to
-Whoosh's own searcher.
+Only what the visitor's query can express takes this path (words, phrases, AND, OR, NOT);
+:meth:`Executor.run` raises :class:`Unsupported` for anything else and the engine falls back to
+Whoosh's own matching.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from marketplace.search.analysis import shingle
 
 K1 = 1.2
 B = 0.75
-TITLE_WEIGHT = 2.0
 META_SEPARATOR = "\x1f"
 #: Fields of the ``meta`` column, in order.
 META_FIELDS = (
@@ -55,7 +55,6 @@ META_FIELDS = (
     "price",
     "created",
     "text_length",
-    "title_length",
 )
 #: Categorical fields whose value may list several space-separated keywords.
 MULTI = ("kind", "status", "ipc", "ipc_section")
@@ -96,7 +95,6 @@ class SegmentTable:
     price: np.ndarray  # int64, -1 = no price
     created: np.ndarray  # int64 milliseconds
     text_length: np.ndarray  # float32
-    title_length: np.ndarray  # float32
 
 
 _segment_tables: dict[tuple[str, int], SegmentTable] = {}
@@ -119,7 +117,6 @@ def segment_table(segreader: Any) -> SegmentTable:
     price = np.full(count, -1, dtype=np.int64)
     created = np.zeros(count, dtype=np.int64)
     text_length = np.ones(count, dtype=np.float32)
-    title_length = np.ones(count, dtype=np.float32)
     if segreader.has_column("meta"):
         lookups = [VOCABULARIES[name].code for name in CATEGORICAL]
         section_code = VOCABULARIES["ipc_section"].code
@@ -137,8 +134,7 @@ def segment_table(segreader: Any) -> SegmentTable:
                 price[docnum] = int(values[8])
             created[docnum] = int(values[9])
             text_length[docnum] = float(values[10])
-            title_length[docnum] = float(values[11])
-    table = SegmentTable(codes, price, created, text_length, title_length)
+    table = SegmentTable(codes, price, created, text_length)
     with _segment_lock:
         if len(_segment_tables) > 256:  # segments merged away long ago
             _segment_tables.clear()
@@ -167,9 +163,7 @@ class DocTable:
     price: np.ndarray
     created: np.ndarray
     text_length: np.ndarray
-    title_length: np.ndarray
     avg_text: float
-    avg_title: float
     doc_count: int
     _masks: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
@@ -197,21 +191,20 @@ class DocTable:
 
         live_all = np.concatenate(lives) if lives else np.zeros(0, dtype=bool)
         text_length = cat(lambda t: t.text_length, np.float32)
-        title_length = cat(lambda t: t.title_length, np.float32)
         doc_count = int(live_all.sum())
         return cls(
             leaves=leaves,
             live=live_all,
             columns={
-                name: cat(lambda t, n=name: t.columns[n], np.int32)
+                name: np.concatenate([t.columns[name] for t in tables])
+                if tables
+                else np.zeros(0, dtype=np.int32)
                 for name in (*CATEGORICAL, "ipc_section")
             },
             price=cat(lambda t: t.price, np.int64),
             created=cat(lambda t: t.created, np.int64),
             text_length=text_length,
-            title_length=title_length,
             avg_text=float(text_length[live_all].mean()) if doc_count else 1.0,
-            avg_title=float(title_length[live_all].mean()) if doc_count else 1.0,
             doc_count=doc_count,
         )
 
@@ -224,8 +217,8 @@ class DocTable:
         accepted = np.fromiter(
             (bool(v) and accept(v) for v in values), dtype=bool, count=len(values)
         )
-        codes = self.columns[name]
-        return accepted[codes]
+        mask: np.ndarray = accepted[self.columns[name]]
+        return mask
 
     def any_of(self, name: str, wanted: Iterable[str]) -> np.ndarray:
         wanted_set = frozenset(wanted)
@@ -416,24 +409,12 @@ class Executor:
         return Matches(docs, self._bm25(tf, lengths[docs], average, self.idf(fieldname, text)))
 
     def term(self, text: str, boost: float = 1.0) -> Matches:
-        """BM25 of the word in title and body, plus twice its BM25 in the title alone."""
+        """BM25 of the word (the title counts twice: it is indexed twice)."""
         table = self.table
         result = self._scored("words", text, table.text_length, table.avg_text)
-        if not len(result.docs):
-            return EMPTY
-        self._add_title(result, text, TITLE_WEIGHT)
         if boost != 1.0:
             result.scores *= boost
         return result
-
-    def _add_title(self, result: Matches, word: str, weight: float) -> None:
-        table = self.table
-        title = self._scored("title", word, table.title_length, table.avg_title)
-        if len(title.docs):
-            _, at, ti = np.intersect1d(
-                result.docs, title.docs, assume_unique=True, return_indices=True
-            )
-            result.scores[at] += weight * title.scores[ti]
 
     def phrase(self, words: Sequence[str], boost: float = 1.0) -> Matches:
         """Documents with the words adjacent and in order: one pair or triple lookup for two
@@ -457,9 +438,6 @@ class Executor:
                 result = Matches(result.docs[keep], result.scores[keep])
         if not len(result.docs):
             return EMPTY
-        # A phrase in the title ranks higher: its words' title scores, for these documents.
-        for word in dict.fromkeys(words):
-            self._add_title(result, word, TITLE_WEIGHT / len(words))
         if boost != 1.0:
             result.scores *= boost
         return result
