@@ -355,6 +355,7 @@ def my_listings() -> Any:
 
 
 def _editor(listing: Listing | None) -> Any:
+    existing = listing  # a refused new listing is rolled back: the page stays "new"
     org = current_user.organisation
     form = forms.ListingForm(obj=None)
     rights = db.session.scalars(rights_services.portfolio_query(org).order_by(Right.title_zh)).all()
@@ -404,7 +405,7 @@ def _editor(listing: Listing | None) -> Any:
             show_error(form, exc)
             reasons = exc.fields.get("rights", [])
             return render_template(
-                "listings/editor.html", form=form, listing=listing, reasons=reasons
+                "listings/editor.html", form=form, listing=existing, reasons=reasons
             ), 422
         db.session.commit()
         flash(_("The listing is saved."), "success")

@@ -135,6 +135,10 @@ def new_page(browser: Browser, live_server: LiveServer) -> Iterator[NewPage]:
     """``new_page(locale="zh-CN")`` opens a page in a new context, i.e. another person."""
     contexts: list[BrowserContext] = []
     problems: list[str] = []
+    #: Pages the server answered with 4xx on purpose (a form re-shown with its errors):
+    #: Chromium logs each as "Failed to load resource", which is not a browser problem.
+    refused_documents: set[str] = set()
+    console_errors: list[tuple[str, str]] = []
 
     def open_page(locale: str = "zh-CN") -> Page:
         context = browser.new_context(
@@ -145,9 +149,17 @@ def new_page(browser: Browser, live_server: LiveServer) -> Iterator[NewPage]:
         page = context.new_page()
         page.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
         page.on(
+            "response",
+            lambda r: (
+                refused_documents.add(r.url)
+                if r.request.is_navigation_request() and 400 <= r.status < 500
+                else None
+            ),
+        )
+        page.on(
             "console",
             lambda msg: (
-                problems.append(f"console {msg.type}: {msg.text} ({page.url})")
+                console_errors.append((msg.text, msg.location.get("url", "") or page.url))
                 if msg.type == "error"
                 else None
             ),
@@ -157,5 +169,12 @@ def new_page(browser: Browser, live_server: LiveServer) -> Iterator[NewPage]:
     yield open_page
     for context in contexts:
         context.close()
+    for text, url in console_errors:
+        expected_4xx = (
+            text.startswith("Failed to load resource: the server responded with a status of 4")
+            and url in refused_documents
+        )
+        if not expected_4xx:
+            problems.append(f"console error: {text} ({url})")
     if problems:
         pytest.fail("the browser reported: " + "; ".join(problems), pytrace=False)

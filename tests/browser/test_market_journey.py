@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
 from marketplace.accounts.models import OrgKind, Role
 from marketplace.core.clock import today
@@ -113,29 +113,6 @@ def fill_listing(page: Page, *, right_label: str, title: str, teaser: str) -> No
     )
 
 
-def refusals_answered_as_shown(page: Page, path: str) -> list[int]:
-    """The statuses the server gave to the POSTs to ``path``; the browser sees 200.
-
-    The editor answers a refused listing with 422 and the page of reasons, as every form of
-    the app answers invalid input; Chromium reports any 4xx document as the console error
-    "Failed to load resource", which the rig counts as a browser problem. So the POST is sent
-    from here and its page handed to the browser unchanged but as 200; the caller asserts the
-    real status.
-    """
-    statuses: list[int] = []
-
-    def handle(route: Route) -> None:
-        if route.request.method != "POST":
-            route.continue_()
-            return
-        response = route.fetch(max_redirects=0)
-        statuses.append(response.status)
-        route.fulfill(response=response, status=200 if response.status == 422 else None)
-
-    page.route(f"**{path}", handle)
-    return statuses
-
-
 def search_from(page: Page, form_testid: str, text: str) -> None:
     form = page.get_by_test_id(form_testid)
     form.locator("input[name=q]").fill(text)
@@ -146,7 +123,15 @@ def test_lapsed_or_unverified_right_is_refused_with_the_reason(new_page, market)
     page = new_page(locale="zh-CN")
     page.goto("/")
     log_in(page, market["seller_email"])
-    statuses = refusals_answered_as_shown(page, "/listings/new")
+    statuses: list[int] = []
+    page.on(
+        "response",
+        lambda r: (
+            statuses.append(r.status)
+            if r.request.method == "POST" and r.url.endswith("/listings/new")
+            else None
+        ),
+    )
     open_editor(page)
 
     # A lapsed right, "publish now" ticked: refused, with the right's number in the reason.
