@@ -171,8 +171,10 @@ class Search(MethodView):
             for k in ("kind", "deal_type", "status", "region", "industry", "ipc")
             if args.get(k)
         }
+        from marketplace.listings.views import QUOTES
+
         query = SearchQuery(
-            text=args["q"],
+            text=args["q"].translate(QUOTES),
             doc_type=args["type"],
             filters=filters,
             price_min=args["price_min"],

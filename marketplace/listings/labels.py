@@ -32,7 +32,7 @@ LISTING_STATUS_LABELS = {
 }
 
 DEMAND_STATUS_LABELS = {
-    DemandStatus.OPEN: _l("Open"),
+    DemandStatus.OPEN: _l("Seeking offers"),
     DemandStatus.FULFILLED: _l("Fulfilled"),
     DemandStatus.WITHDRAWN: _l("Withdrawn"),
 }

@@ -532,6 +532,8 @@ def demand_mandate(demand_id: int) -> Any:
 # --- search ---------------------------------------------------------------------------------
 
 SEARCH_FILTERS = ("kind", "deal_type", "status", "region", "industry", "ipc")
+#: Chinese input methods type “…” (and 「…」); the query language's phrase quotes are ASCII.
+QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"'})
 
 
 @bp.get("/market/search")
@@ -541,6 +543,7 @@ def search() -> Any:
     from marketplace.search.engine import SearchQuery, get_engine
 
     args = request.args
+    text = args.get("q", "").strip().translate(QUOTES)
     filters = {key: args.get(key, "").strip() for key in SEARCH_FILTERS if args.get(key)}
     doc_type = "demand" if args.get("type") == "demand" else "listing"
     org = current_user.organisation if current_user.is_authenticated else None
@@ -561,7 +564,7 @@ def search() -> Any:
     except ValueError:
         page = 1
     query = SearchQuery(
-        text=args.get("q", "").strip(),
+        text=text,
         doc_type=doc_type,
         filters=filters,
         price_min=yuan("price_min"),
