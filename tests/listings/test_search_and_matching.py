@@ -181,3 +181,11 @@ def test_agencies_only_demand_is_hidden_from_the_public(market, app):
     )
     assert not public.hits and [h.doc_id for h in agencies.hits] == [demand.id]
     assert client.get(f"/demands/{demand.id}").status_code == 404
+
+
+def test_chinese_quotation_marks_make_a_phrase(market, app):
+    client = app.test_client()
+    html = client.get("/market/search", query_string={"q": "“热泵空调”"}).get_data(as_text=True)
+    assert html.count('data-testid="search-hit"') == 1
+    reversed_phrase = client.get("/market/search", query_string={"q": "“空调热泵”"})
+    assert 'data-testid="search-hit"' not in reversed_phrase.get_data(as_text=True)
