@@ -379,19 +379,20 @@ class WhooshEngine:
 
     def parse(self, text: str) -> wq.Query | None:
         """The query for ``text``, or None for "everything". Text that the parser cannot make
-        sense of is searched as plain terms."""
+        sense of is searched as plain words."""
         text = text.strip()
         if not text:
             return None
+        if _SYNTAX.search(text) is None:
+            # Plain words, by far the commonest query: what the parser would build (every
+            # word required), without its half a millisecond.
+            return _all_words(text)
         try:
             parsed = self._parser.parse(text)
         except Exception:
             parsed = None
         if parsed is None or _has_errors(parsed):
-            terms = [t for t in tokens(text.replace('"', " ")) if t]
-            if not terms:
-                return None
-            return wq.And([wq.Term("words", t) for t in terms])
+            return _all_words(text.replace('"', " "))
         if parsed is wq.NullQuery:
             return None
         return parsed
@@ -508,6 +509,17 @@ class WhooshEngine:
             if key != f"{doc.doc_type}:{doc.doc_id}":
                 found.append((int(key.split(":", 1)[1]), float(scores[i])))
         return found[:limit]
+
+
+#: Quotes, parentheses or an operator word: the query parser is needed.
+_SYNTAX = re.compile(r"[\"'()]|(?<!\S)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?!\S)")
+
+
+def _all_words(text: str) -> wq.Query | None:
+    terms = [t for t in tokens(text) if t]
+    if not terms:
+        return None
+    return wq.And([wq.Term("words", t) for t in dict.fromkeys(terms)])
 
 
 def _has_errors(q: wq.Query) -> bool:
