@@ -206,14 +206,19 @@ class WhooshEngine:
     def current_link(self) -> Path:
         return self.root / "current"
 
-    def _current_path(self) -> Path:
+    def _current_path(self, *, wait: float = LOCK_RETRY_SECONDS) -> Path:
+        """The live index directory, created (empty) on first use.
+
+        :raises WriterBusy: there is no index yet and another process holds the writer lock
+            (building the first one) for longer than ``wait`` seconds.
+        """
         try:
             return self.root / os.readlink(self.current_link)
         except FileNotFoundError:
-            return self._create_initial()
+            return self._create_initial(wait)
 
-    def _create_initial(self) -> Path:
-        with self.queue.locked(wait=LOCK_RETRY_SECONDS) as held:
+    def _create_initial(self, wait: float) -> Path:
+        with self.queue.locked(wait=wait) as held:
             if self.current_link.is_symlink():
                 return self.root / os.readlink(self.current_link)
             if not held:
@@ -353,7 +358,8 @@ class WhooshEngine:
         if os.getpid() != self._pid:  # forked: never share open files with the parent
             self._local = threading.local()
             self._pid = os.getpid()
-        path = self._current_path()
+        # A search never waits long for the very first index to be built: it finds nothing.
+        path = self._current_path(wait=1.0)
         reader: _Reader | None = getattr(self._local, "reader", None)
         if reader is None or reader.path != path:
             if reader is not None:
@@ -429,10 +435,13 @@ class WhooshEngine:
         return mask
 
     def search(self, query: SearchQuery) -> SearchResult:
-        reader = self._reader()
-        table = reader.table
         per_page = max(1, min(query.per_page, MAX_PER_PAGE))
         page = max(1, query.page)
+        try:
+            reader = self._reader()
+        except WriterBusy:
+            return SearchResult([], 0, page, 1, {name: {} for name in FACETS})
+        table = reader.table
         parsed = self.parse(query.text)
         matches = self._matches(reader, parsed)
         keep = self._filter_mask(table, query)[matches.docs]
@@ -475,7 +484,10 @@ class WhooshEngine:
 
     def all_matches(self, query: SearchQuery) -> list[tuple[str, int]]:
         """Every ``(doc_type, doc_id)`` matching ``query`` (filters applied, no paging)."""
-        reader = self._reader()
+        try:
+            reader = self._reader()
+        except WriterBusy:
+            return []
         matches = self._matches(reader, self.parse(query.text))
         docs = matches.docs[self._filter_mask(reader.table, query)[matches.docs]]
         found = []
@@ -487,7 +499,10 @@ class WhooshEngine:
     def more_like(
         self, doc: SearchDocument, *, doc_type: str, limit: int
     ) -> list[tuple[int, float]]:
-        reader = self._reader()
+        try:
+            reader = self._reader()
+        except WriterBusy:
+            return []
         table = reader.table
         counts: dict[str, int] = {}
         for word in tokens(indexed_text(doc)):

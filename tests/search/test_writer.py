@@ -95,3 +95,24 @@ def test_queued_operations_apply_in_order(engine: WhooshEngine) -> None:
     engine.queue.put([{"op": "index", "doc": document_to_json(corpus.listings()[1])}])
     engine.drain()
     assert [h.doc_id for h in engine.search(SearchQuery()).hits] == [2]
+
+
+def test_search_while_the_first_index_is_being_built_finds_nothing(tmp_path: Path) -> None:
+    engine = WhooshEngine(tmp_path / "search-index")
+    started = threading.Event()
+
+    def slow_documents() -> Any:
+        started.set()
+        time.sleep(2.0)  # the rebuild holds the writer lock meanwhile
+        yield corpus.listings()[0]
+
+    builder = threading.Thread(target=engine.rebuild, args=(slow_documents(),))
+    builder.start()
+    started.wait(timeout=30)
+    other = WhooshEngine(tmp_path / "search-index")  # as another process would
+    result = other.search(SearchQuery(text="电池"))
+    assert result.total == 0 and result.hits == []
+    builder.join(timeout=60)
+    assert other.search(SearchQuery()).total == 1
+    other.close()
+    engine.close()
