@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import re
@@ -45,8 +44,6 @@ from marketplace.search.whoosh_query import (
     top,
 )
 from marketplace.search.writequeue import WriteQueue, WriterBusy
-
-log = logging.getLogger(__name__)
 
 #: Sort key for a missing price: after every real price in both directions.
 NO_PRICE = 2**62
