@@ -118,13 +118,19 @@ def index_dir(app_or_config: Any) -> Path:
 
 
 def get_engine(app_or_config: Any) -> SearchEngine:
-    """The process's engine for this configuration (one per index directory and process)."""
+    """The process's engine for this configuration (one per index directory and process).
+
+    Settings: ``SEARCH_INDEX_DIR``; ``SEARCH_REBUILD_PROCS``, the processes ``flask search
+    reindex`` indexes with (default 1).
+    """
     from marketplace.search.whoosh_engine import WhooshEngine
 
+    config = getattr(app_or_config, "config", app_or_config)
     path = index_dir(app_or_config).resolve()
     key = (os.getpid(), str(path))
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:
-            engine = _engines[key] = WhooshEngine(path)
+            procs = int(config.get("SEARCH_REBUILD_PROCS") or 1)
+            engine = _engines[key] = WhooshEngine(path, rebuild_procs=procs)
     return engine

@@ -49,7 +49,7 @@ from marketplace.search.writequeue import WriteQueue, WriterBusy
 NO_PRICE = 2**62
 #: How many of a document's words "more like this" searches for.
 MORE_LIKE_TERMS = 25
-#: Memory (MB) a rebuild's writer may use to sort postings before spilling to disk.
+#: Memory (MB) a rebuild may use to sort postings before spilling them to disk.
 REBUILD_MEMORY_MB = 1024
 #: Writes retry this long on Whoosh's own LockError (another process's writer).
 LOCK_RETRY_SECONDS = 30.0
@@ -108,7 +108,6 @@ def to_fields(doc: SearchDocument) -> dict[str, Any]:
         "ipc": " ".join(codes),
         "price": "" if doc.price is None else str(doc.price),
         "created": str(int(doc.created_at.timestamp() * 1000)),
-        "text_length": str(max(1, sum(1 for t in tokens(text) if t))),
     }
     return {
         "key": f"{doc.doc_type}:{doc.doc_id}",
@@ -189,8 +188,10 @@ class WhooshEngine:
     complete indexes are built beside it and swapped in by replacing the link; writes go
     through :class:`~marketplace.search.writequeue.WriteQueue`."""
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, *, rebuild_procs: int = 1) -> None:
         self.root = Path(root)
+        #: Processes a rebuild indexes with (jieba and Whoosh are single-threaded Python).
+        self.rebuild_procs = max(1, rebuild_procs)
         self.queue = WriteQueue(self.root)
         self.schema = make_schema()
         self._parser = _make_parser(self.schema)
@@ -332,8 +333,17 @@ class WhooshEngine:
             path = self._new_index_dir()
             ix = whoosh_index.create_in(str(path), self.schema)
             count = 0
-            # Memory for sorting postings before they spill to temporary runs on disk.
-            writer = ix.writer(limitmb=REBUILD_MEMORY_MB, codec=codec())
+            if self.rebuild_procs > 1:
+                # Documents go in batches to worker processes, each writing its own segment
+                # (kept as they are: merging them would cost more than it saves).
+                writer = ix.writer(
+                    procs=self.rebuild_procs,
+                    multisegment=True,
+                    limitmb=REBUILD_MEMORY_MB // self.rebuild_procs,
+                    codec=codec(),
+                )
+            else:
+                writer = ix.writer(limitmb=REBUILD_MEMORY_MB, codec=codec())
             try:
                 for doc in docs:
                     writer.add_document(**to_fields(doc))
@@ -343,7 +353,7 @@ class WhooshEngine:
                 ix.close()
                 shutil.rmtree(path, ignore_errors=True)
                 raise
-            writer.commit(optimize=True)
+            writer.commit()
             ix.close()
             self._swap_to(path)
         self.drain(wait=0)

@@ -54,7 +54,6 @@ META_FIELDS = (
     "ipc",
     "price",
     "created",
-    "text_length",
 )
 #: Categorical fields whose value may list several space-separated keywords.
 MULTI = ("kind", "status", "ipc", "ipc_section")
@@ -133,7 +132,9 @@ def segment_table(segreader: Any) -> SegmentTable:
             if values[8]:
                 price[docnum] = int(values[8])
             created[docnum] = int(values[9])
-            text_length[docnum] = float(values[10])
+    # Whoosh's own (one-byte, approximate) field lengths, for BM25's length normalisation.
+    for docnum in range(count):
+        text_length[docnum] = max(1, segreader.doc_field_length(docnum, "words", 1))
     table = SegmentTable(codes, price, created, text_length)
     with _segment_lock:
         if len(_segment_tables) > 256:  # segments merged away long ago

@@ -303,3 +303,16 @@ def test_documents_round_trip_through_the_queue_format() -> None:
 
     doc = replace(corpus.demands()[1], created_at=datetime(2025, 1, 2, 3, 4, tzinfo=UTC))
     assert document_from_json(document_to_json(doc)) == doc
+
+
+def test_rebuild_with_several_processes_finds_the_same(
+    tmp_path: object, indexed: WhooshEngine
+) -> None:
+    parallel = WhooshEngine(tmp_path / "parallel", rebuild_procs=2)  # type: ignore[operator]
+    assert parallel.rebuild(corpus.everything()) == 30
+    for text in ("动力电池", '"单倍体诱导"', "激光雷达 OR 光波导", ""):
+        query = SearchQuery(text=text, per_page=100, visibility=("public", "agencies"))
+        assert _ids(parallel, text, visibility=query.visibility) == _ids(
+            indexed, text, visibility=query.visibility
+        )
+    parallel.close()
