@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from marketplace.accounts.models import Organisation, OrgCategory, OrgKind, User
@@ -35,6 +36,7 @@ from marketplace.listings.models import (
     MandateStatus,
     NdaAcceptance,
 )
+from marketplace.notifications.services import notify, user_locale
 from marketplace.rights import services as rights_services
 from marketplace.rights.errors import RightDisputed, RightNotVerified
 from marketplace.rights.models import (
@@ -553,6 +555,35 @@ def record_licence(
         },
     )
     return licence
+
+
+def contact_seller(listing: Listing, *, actor: User, message: str) -> None:
+    """Send a visitor's question to the seller's members (inbox and email), with the
+    visitor's name and email so the seller can answer.
+
+    :raises ValidationFailed: an empty message.
+    """
+    text = message.strip()[:2000]
+    if not text:
+        problem = _("Write a message.")
+        raise ValidationFailed(problem, fields={"message": [problem]})
+    org = actor.organisation
+    for user in listing.seller_org.members:
+        if user.is_active:
+            with force_locale(user_locale(user)):
+                notify(
+                    user,
+                    title=_(
+                        "%(org)s asks about your listing %(title)s",
+                        org=org.name_zh if org else actor.name,
+                        title=listing.title,
+                    ),
+                    body=f"{text}\n\n{actor.name} <{actor.email}>",
+                    link=f"/listings/{listing.id}",
+                )
+    audit.record(
+        "listing.contacted", listing, actor=actor, after={"from_org": actor.organisation_id}
+    )
 
 
 # --- NDA and consents -----------------------------------------------------------------------

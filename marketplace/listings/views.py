@@ -36,7 +36,6 @@ from marketplace.listings.models import (
     Mandate,
 )
 from marketplace.listings.policy import demand_visible, listing_visible
-from marketplace.notifications.services import notify
 from marketplace.rights import services as rights_services
 from marketplace.rights.models import Right
 from marketplace.rights.views import split_list
@@ -198,25 +197,11 @@ def accept_nda(listing_id: int) -> Any:
 def contact(listing_id: int) -> Any:
     listing = _load_listing(listing_id)
     policy.authorize(current_user, "contact", listing)
-    message = (request.form.get("message") or "").strip()[:2000]
-    if not message:
-        flash(_("Write a message."), "error")
-        return _back(listing_id)
-    org = current_user.organisation
-    for user in listing.seller_org.members:
-        if user.is_active:
-            notify(
-                user,
-                title=_(
-                    "%(org)s asks about your listing %(title)s",
-                    org=org.name_zh,
-                    title=listing.title,
-                ),
-                body=f"{message}\n\n{current_user.name} <{current_user.email}>",
-                link=f"/listings/{listing.id}",
-            )
-    db.session.commit()
-    flash(_("Your message is sent to the seller."), "success")
+    message = request.form.get("message") or ""
+    commit_step(
+        lambda: services.contact_seller(listing, actor=current_user, message=message),
+        _("Your message is sent to the seller."),
+    )
     return _back(listing_id)
 
 

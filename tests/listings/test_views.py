@@ -190,3 +190,15 @@ def test_stranger_cannot_close_or_withdraw(client, login_as, listing):
         ).status_code
         == 403
     )
+
+
+def test_contacting_the_seller_reaches_its_inbox(client, login_as, listing):
+    from marketplace.notifications.models import Notification
+
+    visitor = make_user(make_org(OrgKind.ENTERPRISE), email="buyer@example.cn")
+    login_as(visitor)
+    assert client.post(f"/listings/{listing.id}/contact", data={"message": " "}).status_code == 302
+    assert not services.db.session.scalars(services.sa.select(Notification)).all()
+    client.post(f"/listings/{listing.id}/contact", data={"message": "请提供许可报价"})
+    note = services.db.session.scalars(services.sa.select(Notification)).one()
+    assert "请提供许可报价" in note.body and "buyer@example.cn" in note.body
