@@ -130,8 +130,14 @@ def make_right(
     return right
 
 
-def make_valuation_order(holder_org: Organisation, holder_user: User, appraiser: Organisation,
-                         appraiser_user: User, *, accepted: bool = True) -> Any:
+def make_valuation_order(
+    holder_org: Organisation,
+    holder_user: User,
+    appraiser: Organisation,
+    appraiser_user: User,
+    *,
+    accepted: bool = True,
+) -> Any:
     """A valuation order on a verified right of ``holder_org``, quoted by ``appraiser`` and
     (unless ``accepted=False``) with that quote accepted."""
     from datetime import timedelta
@@ -143,12 +149,18 @@ def make_valuation_order(holder_org: Organisation, holder_user: User, appraiser:
     right = make_right(holder_org)
     order = orders.create_order(
         holder_org,
-        orders.OrderRequest(kind=ServiceKind.VALUATION, right_ids=[right.id],
-                            purpose=ValuationPurpose.PLEDGE),
+        orders.OrderRequest(
+            kind=ServiceKind.VALUATION, right_ids=[right.id], purpose=ValuationPurpose.PLEDGE
+        ),
         actor=holder_user,
     )
-    quote = orders.submit_quote(order, appraiser, actor=appraiser_user, fee=800_000,
-                                delivery_date=today() + timedelta(days=14))
+    quote = orders.submit_quote(
+        order,
+        appraiser,
+        actor=appraiser_user,
+        fee=800_000,
+        delivery_date=today() + timedelta(days=14),
+    )
     if accepted:
         orders.accept_quote(quote, actor=holder_user)
     return order

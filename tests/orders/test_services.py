@@ -29,23 +29,32 @@ def parties(db):
     appraiser = make_org(OrgKind.APPRAISER)
     other = make_org(OrgKind.APPRAISER)
     return {
-        "holder": holder, "holder_user": make_user(holder),
-        "appraiser": appraiser, "appraiser_user": make_user(appraiser),
-        "other": other, "other_user": make_user(other),
+        "holder": holder,
+        "holder_user": make_user(holder),
+        "appraiser": appraiser,
+        "appraiser_user": make_user(appraiser),
+        "other": other,
+        "other_user": make_user(other),
     }
 
 
 def order_for(p, **kw) -> ServiceOrder:
     right = kw.pop("right", None) or make_right(p["holder"])
-    values = {"kind": ServiceKind.VALUATION, "right_ids": [right.id],
-              "purpose": ValuationPurpose.LICENCE_PRICING, **kw}
-    return services.create_order(p["holder"], services.OrderRequest(**values),
-                                 actor=p["holder_user"])
+    values = {
+        "kind": ServiceKind.VALUATION,
+        "right_ids": [right.id],
+        "purpose": ValuationPurpose.LICENCE_PRICING,
+        **kw,
+    }
+    return services.create_order(
+        p["holder"], services.OrderRequest(**values), actor=p["holder_user"]
+    )
 
 
 def quote(p, order, who="appraiser", fee=500_000):
-    return services.submit_quote(order, p[who], actor=p[f"{who}_user"], fee=fee,
-                                 delivery_date=today() + timedelta(days=10))
+    return services.submit_quote(
+        order, p[who], actor=p[f"{who}_user"], fee=fee, delivery_date=today() + timedelta(days=10)
+    )
 
 
 ALL_STEPS = [(a, b) for a in OrderStatus for b in OrderStatus if a is not b]
@@ -102,8 +111,7 @@ def test_only_providers_of_the_right_kind_quote(parties):
     order = order_for(parties)
     lawyer = make_org(OrgKind.LAW_FIRM)
     with pytest.raises(PermissionDenied):
-        services.submit_quote(order, lawyer, actor=make_user(lawyer), fee=1,
-                              delivery_date=today())
+        services.submit_quote(order, lawyer, actor=make_user(lawyer), fee=1, delivery_date=today())
     with pytest.raises(ValidationFailed):
         quote(parties, order, fee=0)
 
