@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace.accounts.models import OrgCategory, OrgKind, User
+from marketplace.accounts.models import OrgCategory, User
 from marketplace.core import policy
 from marketplace.listings.models import (
     Demand,
@@ -105,9 +105,3 @@ def _mandate_end(user: User, mandate: Mandate) -> bool:
 def _create(user: User, _: None) -> bool:
     org = user.organisation
     return org is not None and org.is_verified and org.category is OrgCategory.RIGHTS_HOLDER
-
-
-@policy.action(None, "market.follow")
-def _follow(user: User, _: None) -> bool:
-    org = user.organisation
-    return org is not None and org.is_verified and org.kind is OrgKind.BROKER

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marketplace.accounts.models import OrgCategory, User
 from marketplace.core import policy
-from marketplace.orders.models import OrderStatus, Quote, QuoteStatus, ServiceOrder
+from marketplace.orders.models import OrderStatus, Quote, QuoteStatus, ServiceKind, ServiceOrder
 from marketplace.orders.services import OPEN_STATUSES, can_quote
 
 
@@ -50,6 +50,16 @@ def _work(user: User, order: ServiceOrder) -> bool:
         OrderStatus.ACCEPTED,
         OrderStatus.IN_PROGRESS,
         OrderStatus.DISPUTED,
+    )
+
+
+@policy.action(ServiceOrder, "appraise")
+def _appraise(user: User, order: ServiceOrder) -> bool:
+    """The engaged appraiser works on a valuation order's appraisal while the work is open."""
+    return (
+        order.kind is ServiceKind.VALUATION
+        and is_provider(user, order)
+        and order.status in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
     )
 
 

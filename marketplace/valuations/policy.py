@@ -25,11 +25,7 @@ def _appraisal_visible(user: User, appraisal: Appraisal) -> bool:
 
 @policy.action(Appraisal, "edit", "sign")
 def _appraisal_edit(user: User, appraisal: Appraisal) -> bool:
-    order = appraisal.order
-    return user.organisation_id == order.provider_org_id and order.status in (
-        OrderStatus.ACCEPTED,
-        OrderStatus.IN_PROGRESS,
-    )
+    return policy.can(user, "appraise", appraisal.order)
 
 
 @policy.action(Appraisal, "revise")

@@ -6,7 +6,7 @@ import hashlib
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -84,10 +84,8 @@ def _display(value: Any, kind: str) -> str:
 @login_required
 def workbench_page(order_id: int) -> Any:
     order = policy.get_visible_or_404(current_user, ServiceOrder, order_id)
-    if current_user.organisation_id != order.provider_org_id:
-        abort(403)
+    policy.authorize(current_user, "appraise", order)  # before the appraisal is created
     appraisal = services.appraisal_for(order)
-    policy.authorize(current_user, "edit", appraisal)
     result = None
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
