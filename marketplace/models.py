@@ -12,6 +12,7 @@ from marketplace.notifications import models as notifications_models
 from marketplace.notifications import policy as notifications_policy
 from marketplace.orders import models as orders_models
 from marketplace.orders import policy as orders_policy
+from marketplace.pledges import models as pledges_models
 from marketplace.rights import models as rights_models
 from marketplace.rights import policy as rights_policy
 from marketplace.valuations import models as valuations_models
@@ -29,6 +30,7 @@ __all__ = [
     "notifications_policy",
     "orders_models",
     "orders_policy",
+    "pledges_models",
     "rights_models",
     "rights_policy",
     "valuations_models",

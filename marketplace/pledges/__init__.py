@@ -1,0 +1,1 @@
+"""Pledge financing: applications, bank reviews and policies, pledges, monitoring, risk sharing."""
