@@ -13,6 +13,8 @@ from marketplace.notifications import policy as notifications_policy
 from marketplace.orders import models as orders_models
 from marketplace.orders import policy as orders_policy
 from marketplace.pledges import models as pledges_models
+from marketplace.pledges import policy as pledges_policy
+from marketplace.pledges import services as pledges_services  # adds the pledgee-consent rule
 from marketplace.rights import models as rights_models
 from marketplace.rights import policy as rights_policy
 from marketplace.valuations import models as valuations_models
@@ -31,6 +33,8 @@ __all__ = [
     "orders_models",
     "orders_policy",
     "pledges_models",
+    "pledges_policy",
+    "pledges_services",
     "rights_models",
     "rights_policy",
     "valuations_models",

@@ -206,6 +206,8 @@ class LoanReview(db.Model):
     rate_bp: Mapped[int | None]
     approved_term_months: Mapped[int | None]
     conditions: Mapped[str | None] = mapped_column(sa.Text)
+    #: The rights the bank accepts as collateral (a subset of the application's; None: all).
+    collateral_right_ids: Mapped[list[int] | None] = mapped_column(sa.JSON)
     #: The reasons of a rejection, or the question of an information request.
     reasons: Mapped[str | None] = mapped_column(sa.Text)
     #: The holder's answer to an information request.
@@ -316,6 +318,7 @@ class Pledge(db.Model):
     )
     #: SHA-256 of the generated contract PDF (also in the audit trail).
     contract_sha256: Mapped[str] = mapped_column(sa.String(64))
+    contract_pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"")
     contract_version: Mapped[str] = mapped_column(sa.String(20))
     registration_number: Mapped[str | None] = mapped_column(sa.String(60))
     registered_on: Mapped[date | None]
@@ -394,6 +397,8 @@ class PledgeFiling(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     pledge_id: Mapped[int] = mapped_column(sa.ForeignKey("pledges.id"), index=True)
     kind: Mapped[FilingKind] = mapped_column(enum_type(FilingKind))
+    #: The registry authority filed with (a bundle mixing patents and trademarks files twice).
+    authority: Mapped[str] = mapped_column(sa.String(100))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     filed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
