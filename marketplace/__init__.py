@@ -89,6 +89,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.listings.views import bp as listings_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.orders.views import bp as orders_bp
+    from marketplace.pledges import risk_api
+    from marketplace.pledges.risk_views import bp as risk_schemes_bp
     from marketplace.rights import api as rights_api
     from marketplace.rights.views import bp as rights_bp
     from marketplace.valuations.views import bp as valuations_bp
@@ -101,12 +103,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(listings_bp)
     app.register_blueprint(agencies_bp)
     app.register_blueprint(valuations_bp)
+    app.register_blueprint(risk_schemes_bp)
     app.register_blueprint(api_blueprint)
     api_blueprints = [
         *accounts_api.blueprints,
         *rights_api.blueprints,
         *listings_api.blueprints,
         *agencies_api.blueprints,
+        *risk_api.blueprints,
     ]
     for blueprint in api_blueprints:
         # API calls authenticate with Bearer tokens only (see core/api.py), so no CSRF token.

@@ -14,6 +14,7 @@ from marketplace.orders import models as orders_models
 from marketplace.orders import policy as orders_policy
 from marketplace.pledges import models as pledges_models
 from marketplace.pledges import policy as pledges_policy
+from marketplace.pledges import risk_policy as pledges_risk_policy
 from marketplace.pledges import services as pledges_services  # adds the pledgee-consent rule
 from marketplace.rights import models as rights_models
 from marketplace.rights import policy as rights_policy
@@ -34,6 +35,7 @@ __all__ = [
     "orders_policy",
     "pledges_models",
     "pledges_policy",
+    "pledges_risk_policy",
     "pledges_services",
     "rights_models",
     "rights_policy",

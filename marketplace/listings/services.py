@@ -465,6 +465,15 @@ def close_listing(
         raise Conflict(_("An open licence is accepted, not closed."))
     if listing.deal_type.is_licence:
         _grant_licences(listing, buyer, LICENCE_OF[listing.deal_type], actor=actor)
+    else:
+        # An assignment is re-checked under the same row locks a pledge filing takes, so a
+        # right cannot be pledged and assigned at once.
+        lock_rights(listing.rights)
+        reasons = refusal_reasons(listing)
+        if reasons:
+            raise ListingRefused(
+                _("The assignment cannot close as it stands."), fields={"rights": reasons}
+            )
     listing.closed_price = price
     listing.closed_royalty_rate = royalty_rate
     listing.closed_at = utcnow()
