@@ -85,22 +85,20 @@ CONTRACT_VERSION = "2026-11"
 DEFAULT_POLICY: dict[str, Any] = {
     "base_rates": {
         "invention": 3500,
-        "pct_invention": 3500,
         "utility_model": 2000,
-        "pct_utility_model": 2000,
         "design": 1500,
         "trademark": 4000,
         "software_copyright": 2500,
+        "copyright": 2000,
         "plant_variety": 3000,
     },
     "min_remaining_months": {
         "invention": 96,
-        "pct_invention": 96,
         "utility_model": 48,
-        "pct_utility_model": 48,
         "design": 48,
         "trademark": 12,
         "software_copyright": 60,
+        "copyright": 60,
         "plant_variety": 60,
     },
     "buffer_months": 12,
@@ -1522,7 +1520,7 @@ def accept_offer(review: LoanReview, *, actor: User) -> Pledge:
 # any clause that would pass the right to the pledgee is refused before a contract is issued.
 _FORFEITURE = re.compile(r"(归|转归|转让给|转移给|过户给|过户至)质权人(所有)?")
 _NEGATED = re.compile(
-    r"(不得|不|无权|禁止)[^。；]{0,30}(归|转归|转让给|转移给|过户给|过户至)质权人"
+    r"(不得|不能|不应|禁止|无权|严禁)[^。；]{0,40}(归|转归|转让给|转移给|过户给|过户至)质权人"
 )
 
 
