@@ -2052,6 +2052,41 @@ def split_proceeds(proceeds: int, outstanding: int) -> tuple[int, int]:
     return to_bank, proceeds - to_bank
 
 
+def settle_disposal(pledge: Pledge, *, proceeds: int, actor: User | None) -> tuple[int, int]:
+    """The disposal deal settled for ``proceeds`` (fen): the bank is repaid first, up to the
+    outstanding principal, the owner gets the rest, and the pledge ends with its rights freed.
+    Called by the deal's settlement; returns ``(to the pledgee, to the pledgor)``.
+
+    :raises IllegalTransition: the pledge is not disposing.
+    """
+    if pledge.status is not PledgeStatus.DISPOSING:
+        raise IllegalTransition(_("Only collateral being disposed of can be settled."))
+    to_bank, to_owner = split_proceeds(proceeds, pledge.outstanding)
+    before = pledge.outstanding
+    if to_bank:
+        db.session.add(
+            Repayment(
+                pledge=pledge,
+                principal=to_bank,
+                interest=0,
+                paid_on=today(),
+                recorded_by_id=actor.id if actor else pledge.review.decided_by_id,
+            )
+        )
+        pledge.outstanding -= to_bank
+    move_pledge(
+        pledge,
+        PledgeStatus.DISPOSED,
+        actor=actor,
+        proceeds=proceeds,
+        to_pledgee=to_bank,
+        to_pledgor=to_owner,
+        outstanding_before=before,
+        outstanding_after=pledge.outstanding,
+    )
+    return to_bank, to_owner
+
+
 # --- the pledgee's consent to transfers ----------------------------------------------------------
 
 

@@ -826,3 +826,19 @@ def test_a_right_cannot_be_pledged_while_its_assignment_closes(app, committing_d
         closed = _db.session.get(Listing, ids["listing"]).status is ListingStatus.CLOSED
         assert closed != (pledge.status is PledgeStatus.FILED)
         assert bool(pledge.filings) == (pledge.status is PledgeStatus.FILED)
+
+
+def test_settling_a_disposal_repays_the_bank_first_and_frees_the_rights(holder, bank):
+    right = make_right(holder[0])
+    pledge = registered(holder, bank, [right])
+    services.declare_default(pledge, actor=bank[1])
+    services.dispose_collateral(pledge, actor=bank[1])
+    owed = pledge.outstanding
+    assert services.settle_disposal(pledge, proceeds=owed + 200_000_00, actor=bank[1]) == (
+        owed,
+        200_000_00,
+    )
+    assert pledge.status is PledgeStatus.DISPOSED and pledge.outstanding == 0
+    assert not any(r.active for r in pledge.held)
+    entry = audit.history("pledges", pledge.id)[-1]
+    assert entry.after["to_pledgee"] == owed and entry.after["to_pledgor"] == 200_000_00
