@@ -1228,9 +1228,13 @@ def record_consent(
 # --- bank decisions ------------------------------------------------------------------------------
 
 
-def move_review(review: LoanReview, new: ReviewStatus, *, actor: User | None, **after: Any) -> None:
-    if (review.status, new) not in REVIEW_TRANSITIONS:
+def _require_step(review: LoanReview, *new: ReviewStatus) -> None:
+    if not any((review.status, step) in REVIEW_TRANSITIONS for step in new):
         raise IllegalTransition(_("The review cannot make that step now."))
+
+
+def move_review(review: LoanReview, new: ReviewStatus, *, actor: User | None, **after: Any) -> None:
+    _require_step(review, new)
     before = review.status
     review.status = new
     audit.record(
@@ -1273,6 +1277,7 @@ def approve(review: LoanReview, terms_: Approval, *, actor: User) -> LoanReview:
     :raises IllegalTransition: not awaiting a decision.
     """
     _require_bank_member(review, actor)
+    _require_step(review, ReviewStatus.APPROVED, ReviewStatus.AWAITING_SECOND_APPROVAL)
     policy = policy_for(review.bank_org)
     problems: dict[str, list[str]] = {}
     if terms_.amount <= 0:
@@ -1349,6 +1354,8 @@ def second_approve(review: LoanReview, *, actor: User) -> LoanReview:
     :raises PermissionDenied: the first approver, or not a member of the bank.
     """
     _require_bank_member(review, actor)
+    if review.status is not ReviewStatus.AWAITING_SECOND_APPROVAL:
+        raise IllegalTransition(_("No approval awaits a second approver."))
     if actor.id == review.decided_by_id:
         raise PermissionDenied(_("A second approver must be someone other than the first."))
     review.second_approver_id = actor.id
@@ -1373,7 +1380,8 @@ def _require_text(name: str, text: str, message: str) -> str:
 
 def request_information(review: LoanReview, question: str, *, actor: User) -> LoanReview:
     _require_bank_member(review, actor)
-    review.reasons = _require_text("reasons", question, _("Say what information you need."))
+    _require_step(review, ReviewStatus.INFO_REQUESTED)
+    review.reasons = _require_text("question", question, _("Say what information you need."))
     move_review(review, ReviewStatus.INFO_REQUESTED, actor=actor, question=review.reasons)
     _tell_applicant(
         review,
@@ -1401,6 +1409,7 @@ def answer_information(review: LoanReview, answer: str, *, actor: User) -> LoanR
 
 def reject(review: LoanReview, reasons: str, *, actor: User) -> LoanReview:
     _require_bank_member(review, actor)
+    _require_step(review, ReviewStatus.REJECTED)
     review.reasons = _require_text("reasons", reasons, _("Give the reasons for the rejection."))
     review.decided_by_id = actor.id
     review.decided_at = utcnow()
@@ -1800,8 +1809,8 @@ def record_acceptance(filing: PledgeFiling, *, number: str, on: date, actor: Use
         problems["number"] = [_("Enter the number the authority gave.")]
     if on > today():
         problems["on"] = [_("The date cannot be in the future.")]
-    if filing.accepted_number:
-        raise Conflict(_("This filing has already been accepted."))
+    if filing.accepted_number or filing.refusal:
+        raise Conflict(_("This filing has already been answered."))
     if problems:
         raise ValidationFailed(_("Please correct the highlighted fields."), fields=problems)
     filing.accepted_number = number.strip()

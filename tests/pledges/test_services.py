@@ -842,3 +842,17 @@ def test_settling_a_disposal_repays_the_bank_first_and_frees_the_rights(holder, 
     assert not any(r.active for r in pledge.held)
     entry = audit.history("pledges", pledge.id)[-1]
     assert entry.after["to_pledgee"] == owed and entry.after["to_pledgor"] == 200_000_00
+
+
+def test_a_second_approval_needs_a_first_one(holder, bank):
+    application = apply(holder, [make_right(holder[0])], [bank[0]])
+    services.submit_application(application, actor=holder[1])
+    review = application.review_by(bank[0])
+    with pytest.raises(IllegalTransition):
+        services.second_approve(review, actor=make_user(bank[0]))
+    services.reject(review, "不符合准入条件", actor=bank[1])
+    with pytest.raises(IllegalTransition):  # a decided review cannot be approved afterwards
+        services.approve(
+            review, services.Approval(amount=100_000_00, rate_bp=400, term_months=12), actor=bank[1]
+        )
+    assert review.status is ReviewStatus.REJECTED and review.approved_amount is None
