@@ -89,8 +89,11 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.listings.views import bp as listings_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.orders.views import bp as orders_bp
+    from marketplace.pledges import api as pledges_api
     from marketplace.pledges import risk_api
+    from marketplace.pledges.pledge_views import bp as pledges_bp
     from marketplace.pledges.risk_views import bp as risk_schemes_bp
+    from marketplace.pledges.views import bp as loan_applications_bp
     from marketplace.rights import api as rights_api
     from marketplace.rights.views import bp as rights_bp
     from marketplace.valuations.views import bp as valuations_bp
@@ -104,12 +107,15 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(agencies_bp)
     app.register_blueprint(valuations_bp)
     app.register_blueprint(risk_schemes_bp)
+    app.register_blueprint(loan_applications_bp)
+    app.register_blueprint(pledges_bp)
     app.register_blueprint(api_blueprint)
     api_blueprints = [
         *accounts_api.blueprints,
         *rights_api.blueprints,
         *listings_api.blueprints,
         *agencies_api.blueprints,
+        *pledges_api.blueprints,
         *risk_api.blueprints,
     ]
     for blueprint in api_blueprints:
@@ -143,6 +149,7 @@ def register_commands(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.core.cli import audit_cli
     from marketplace.demo.cli import seed_cli
+    from marketplace.pledges.cli import pledges_cli
     from marketplace.rights.cli import rights_cli
     from marketplace.search import init_app as init_search
 
@@ -150,6 +157,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(rights_cli)
+    app.cli.add_command(pledges_cli)
     init_search(app)
     register_search_documents()
 

@@ -102,6 +102,10 @@ def seed_demo_command() -> None:
 
     listings, demands = seed_market()
     db.session.commit()
+    from marketplace.demo.pledges import seed_pledges
+
+    applications = seed_pledges()
+    db.session.commit()
     mark_demo_inboxes_read()
     db.session.commit()
     click.echo(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):")
@@ -111,5 +115,6 @@ def seed_demo_command() -> None:
     click.echo(
         f"{rights} IP rights in the demo portfolios; {orders} service orders; "
         f"{listings} listings and {demands} demand posts in the market; "
-        f"{agency_services} agency services in the directory."
+        f"{agency_services} agency services in the directory; "
+        f"{applications} pledge loan applications."
     )

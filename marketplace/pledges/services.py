@@ -797,7 +797,12 @@ def _years(days: int) -> float:
 
 
 def _right_dossier(
-    right: Right, application: LoanApplication, bank: Organisation, matures_on: date, on: date
+    right: Right,
+    application: LoanApplication,
+    bank: Organisation,
+    matures_on: date,
+    on: date,
+    pledge: Pledge | None = None,
 ) -> RightDossier:
     from marketplace.valuations.indicative import indicative_value
 
@@ -836,7 +841,7 @@ def _right_dossier(
         if indicative is None or indicative.index.lvd is None
         else round(indicative.index.lvd, 1),
         grounds=registration_grounds(
-            right, application, pledgee_id=bank.id, matures_on=matures_on, on=on
+            right, application, pledgee_id=bank.id, matures_on=matures_on, on=on, pledge=pledge
         ),
     )
 
@@ -945,7 +950,10 @@ def build_dossier(review: LoanReview, *, on: date | None = None) -> Dossier:
     policy = policy_for(bank)
     loan_months = review.approved_term_months or application.term_months
     matures_on = terms.add_months(on, loan_months)
-    files = {r.id: _right_dossier(r, application, bank, matures_on, on) for r in application.rights}
+    files = {
+        r.id: _right_dossier(r, application, bank, matures_on, on, review.pledge)
+        for r in application.rights
+    }
     units: list[CollateralUnit] = []
     covered: set[int] = set()
     bundle = len(application.rights)
@@ -1850,9 +1858,15 @@ def record_refusal(filing: PledgeFiling, *, reason: str, actor: User) -> None:
     _require_pledgee(pledge, actor)
     if filing.kind is not FilingKind.REGISTRATION or pledge.status is not PledgeStatus.FILED:
         raise IllegalTransition(_("Only a pending registration can be refused."))
+    if filing.accepted_number or filing.refusal:
+        raise Conflict(_("This filing has already been answered."))
     filing.refusal = _require_text("reason", reason, _("Give the authority's reason."))
     for other in pledge.filings:
-        if other.kind is FilingKind.REGISTRATION and not other.refusal:
+        if (
+            other.kind is FilingKind.REGISTRATION
+            and not other.refusal
+            and not other.accepted_number
+        ):
             other.refusal = filing.refusal
     move_pledge(pledge, PledgeStatus.AGREED, actor=actor, refusal=filing.refusal)
 
@@ -1921,6 +1935,12 @@ def release_pledge(pledge: Pledge, *, actor: User) -> list[PledgeFiling]:
                 amount=format_money(pledge.outstanding),
             )
         )
+    listing = pledge.disposal_listing
+    if listing is not None and listing.status in (ListingStatus.DRAFT, ListingStatus.PUBLISHED):
+        # Repaid before the sale: the collateral is no longer for sale.
+        listing_services.withdraw_listing(listing, actor=actor)
+    elif listing is not None and listing.status is ListingStatus.UNDER_NEGOTIATION:
+        raise Conflict(_("The collateral's sale is under negotiation: it cannot be released now."))
     move_pledge(pledge, PledgeStatus.RELEASED, actor=actor)
     pledge.released_on = today()
     filings = _file(pledge, FilingKind.RELEASE, actor=actor)
@@ -2047,7 +2067,7 @@ def dispose_collateral(pledge: Pledge, *, actor: User, asking_price: int | None 
             "The collateral of pledge %(number)s is offered for sale by the pledgee",
             number=pledge.number,
         ),
-        f"/market/listings/{listing.id}",
+        f"/listings/{listing.id}",
     )
     return listing
 
@@ -2136,6 +2156,7 @@ def request_transfer_consent(listing: Listing, *, actor: User) -> list[TransferC
     if actor.organisation_id != listing.seller_org_id:
         raise PermissionDenied(_("Only the seller can ask for consent."))
     consents = []
+    pledged = False
     for right in listing.rights:
         for pledge in holding_pledges(right):
             consent = consent_for(pledge, listing)
@@ -2144,8 +2165,13 @@ def request_transfer_consent(listing: Listing, *, actor: User) -> list[TransferC
                 db.session.add(consent)
             elif consent.status is TransferConsentStatus.REFUSED:
                 consent.status = TransferConsentStatus.REQUESTED
+            else:
+                pledged = True  # already asked or granted: not asked again
+                continue
             consents.append(consent)
     if not consents:
+        if pledged:
+            raise Conflict(_("The pledgee has already been asked."))
         raise Conflict(_("None of this listing's rights is pledged."))
     db.session.flush()
     for consent in {c.id: c for c in consents}.values():
@@ -2191,7 +2217,7 @@ def decide_transfer_consent(
             "The pledgee decided on consent for listing %(listing)s",
             listing=consent.listing_id,
         ),
-        f"/market/listings/{consent.listing_id}",
+        f"/listings/{consent.listing_id}",
     )
     return consent
 

@@ -443,7 +443,7 @@ def test_above_the_threshold_a_second_approver_from_the_same_bank_is_required(ho
     assert review.status is ReviewStatus.AWAITING_SECOND_APPROVAL
     with pytest.raises(PermissionDenied):
         services.second_approve(review, actor=bank[1])  # the same person
-    outsider_bank, outsider = make_bank()
+    _outsider_bank, outsider = make_bank()
     with pytest.raises(PermissionDenied):
         services.second_approve(review, actor=outsider)
     with pytest.raises(IllegalTransition):  # not yet approved: the holder cannot accept
@@ -500,7 +500,7 @@ def test_information_request_answer_and_rejection_reach_the_applicant(holder, ba
 
 
 def test_accepting_one_offer_closes_the_other_banks(holder, bank):
-    second_bank, second_user = make_bank()
+    second_bank, _second_user = make_bank()
     application = apply(holder, [make_right(holder[0])], [bank[0], second_bank])
     services.submit_application(application, actor=holder[1])
     review = application.review_by(bank[0])
@@ -856,3 +856,23 @@ def test_a_second_approval_needs_a_first_one(holder, bank):
             review, services.Approval(amount=100_000_00, rate_bp=400, term_months=12), actor=bank[1]
         )
     assert review.status is ReviewStatus.REJECTED and review.approved_amount is None
+
+
+def test_repaid_before_the_sale_the_disposal_listing_is_withdrawn(holder, bank):
+    pledge = registered(holder, bank, [make_right(holder[0])])
+    services.declare_default(pledge, actor=bank[1])
+    listing = services.dispose_collateral(pledge, actor=bank[1])
+    services.record_repayment(
+        pledge, principal=pledge.outstanding, interest=0, paid_on=today(), actor=bank[1]
+    )
+    services.release_pledge(pledge, actor=bank[1])
+    assert pledge.status is PledgeStatus.RELEASED
+    assert listing.status is ListingStatus.WITHDRAWN
+
+
+def test_the_banks_dossier_does_not_count_its_own_pledge_against_the_right(holder, bank):
+    right = make_right(holder[0])
+    pledge = registered(holder, bank, [right])
+    dossier = services.build_dossier(pledge.review)
+    grounds = {g.code: g for g in dossier.rights[0].grounds}
+    assert grounds["pledged"].outcome is Outcome.PASS
