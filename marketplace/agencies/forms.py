@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from marketplace.agencies.labels import INDUSTRY_LABELS
+from marketplace.core.forms import FiniteDecimalField
 
 
 def industry_choices() -> list[SelectChoice]:
@@ -44,8 +44,8 @@ class ServiceForm(FlaskForm):
         _l("Title (English, optional)"), validators=[Optional(), Length(max=200)]
     )
     description = TextAreaField(_l("What the service includes"), validators=[Length(max=4000)])
-    price_min = DecimalField(_l("Price from (yuan)"), places=2, validators=[Optional()])
-    price_max = DecimalField(_l("Price up to (yuan)"), places=2, validators=[Optional()])
+    price_min = FiniteDecimalField(_l("Price from (yuan)"), places=2, validators=[Optional()])
+    price_max = FiniteDecimalField(_l("Price up to (yuan)"), places=2, validators=[Optional()])
     days_min = IntegerField(_l("Delivery from (days)"), validators=[InputRequired()])
     days_max = IntegerField(_l("Delivery up to (days)"), validators=[InputRequired()])
     regions = StringField(_l("Regions served (separated by ;)"), validators=[Length(max=900)])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import flash
 from flask_wtf import FlaskForm
+from wtforms import DecimalField
 
 from marketplace.core.errors import DomainError
 
@@ -39,3 +41,15 @@ def commit_step(step: Callable[[], object], success: str, form: FlaskForm | None
     db.session.commit()
     flash(success, "success")
     return True
+
+
+class FiniteDecimalField(DecimalField):
+    """A decimal that must be a number: wtforms accepts ``NaN`` and ``sNaN``, and its
+    ``NumberRange`` raises on ``sNaN`` instead of reporting an error. Every money or rate field
+    uses this one."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))

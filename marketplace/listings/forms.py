@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from marketplace.core.forms import FiniteDecimalField
 from marketplace.listings.labels import DEAL_TYPE_LABELS, INDUSTRY_LABELS
 
 
@@ -37,12 +37,12 @@ class ListingForm(FlaskForm):
     details = TextAreaField(
         _l("Confidential details (shown after the NDA)"), validators=[Optional(), Length(max=10000)]
     )
-    asking_price = DecimalField(
+    asking_price = FiniteDecimalField(
         _l("Asking price or licence fee (yuan; empty = negotiable)"),
         places=2,
         validators=[Optional(), NumberRange(min=0.01)],
     )
-    royalty_rate = DecimalField(
+    royalty_rate = FiniteDecimalField(
         _l("Running royalty, percent of net sales"),
         places=2,
         validators=[Optional(), NumberRange(min=0, max=100)],
@@ -68,8 +68,8 @@ class DemandForm(FlaskForm):
     description = TextAreaField(
         _l("Describe the need"), validators=[DataRequired(), Length(max=5000)]
     )
-    budget_min = DecimalField(_l("Budget from (yuan)"), places=2, validators=[Optional()])
-    budget_max = DecimalField(_l("Budget up to (yuan)"), places=2, validators=[Optional()])
+    budget_min = FiniteDecimalField(_l("Budget from (yuan)"), places=2, validators=[Optional()])
+    budget_max = FiniteDecimalField(_l("Budget up to (yuan)"), places=2, validators=[Optional()])
     industry = SelectField(_l("Industry"), choices=industry_choices(), default="")
     ipc_codes = StringField(_l("IPC codes (separated by ;)"), validators=[Optional()])
     region = StringField(_l("Region"), default="长春新区", validators=[Length(max=100)])
@@ -86,14 +86,16 @@ class DemandForm(FlaskForm):
 
 class CloseForm(FlaskForm):
     buyer_org_id = SelectField(_l("Buyer or licensee"), coerce=int)
-    price = DecimalField(_l("Agreed price (yuan)"), places=2, validators=[Optional()])
-    royalty_rate = DecimalField(_l("Agreed royalty, percent"), places=2, validators=[Optional()])
+    price = FiniteDecimalField(_l("Agreed price (yuan)"), places=2, validators=[Optional()])
+    royalty_rate = FiniteDecimalField(
+        _l("Agreed royalty, percent"), places=2, validators=[Optional()]
+    )
     submit = SubmitField(_l("Record the closed deal"))
 
 
 class MandateForm(FlaskForm):
     broker_org_id = SelectField(_l("Technology broker"), coerce=int)
-    commission_rate = DecimalField(
+    commission_rate = FiniteDecimalField(
         _l("Commission, percent of the deal price"),
         places=2,
         validators=[DataRequired(), NumberRange(0.01, 30)],

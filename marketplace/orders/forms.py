@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -14,6 +13,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from marketplace.core.forms import FiniteDecimalField
 
 
 class OrderForm(FlaskForm):
@@ -27,7 +28,7 @@ class OrderForm(FlaskForm):
 
 
 class QuoteForm(FlaskForm):
-    fee = DecimalField(
+    fee = FiniteDecimalField(
         _l("Fee (yuan)"), places=2, validators=[DataRequired(), NumberRange(min=0.01)]
     )
     delivery_date = DateField(_l("Delivery date"), validators=[DataRequired()])

@@ -12,7 +12,6 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DecimalField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -24,6 +23,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.core.forms import FiniteDecimalField
 from marketplace.pledges.labels import CONSENT_GROUND_LABELS
 from marketplace.rights.kinds import RightKind
 from marketplace.rights.labels import RIGHT_KIND_LABELS
@@ -32,17 +32,6 @@ from marketplace.rights.labels import RIGHT_KIND_LABELS
 MAX_YUAN = 10**11
 #: The kinds a lending policy can accept, in the order the form lists them.
 PLEDGEABLE_KINDS = tuple(kind for kind in RightKind if kind.rule.pledgeable)
-
-
-class FiniteDecimalField(DecimalField):
-    """A decimal that must be a number: wtforms accepts ``NaN`` and ``sNaN``, and its
-    ``NumberRange`` raises on ``sNaN`` instead of reporting an error."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        super().process_formdata(valuelist)
-        if self.data is not None and not self.data.is_finite():
-            self.data = None
-            raise ValueError(self.gettext("Not a valid decimal value."))
 
 
 class MultiCheckboxField(SelectMultipleField):

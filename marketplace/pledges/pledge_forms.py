@@ -7,10 +7,11 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from marketplace.core.clock import today
+from marketplace.core.forms import FiniteDecimalField
 
 #: No loan, repayment or price on the platform comes near this (10 000 billion yuan); larger
 #: input is a typing slip and would not fit the database's integers.
@@ -51,20 +52,20 @@ class RefusalForm(FlaskForm):
 
 
 class RepaymentForm(FlaskForm):
-    principal = DecimalField(_l("Principal repaid (yuan)"), validators=[Optional()])
-    interest = DecimalField(_l("Interest paid (yuan)"), validators=[Optional()])
+    principal = FiniteDecimalField(_l("Principal repaid (yuan)"), validators=[Optional()])
+    interest = FiniteDecimalField(_l("Interest paid (yuan)"), validators=[Optional()])
     paid_on = DateField(_l("Paid on"), default=today, validators=[InputRequired()])
     submit = SubmitField(_l("Record repayment"))
 
 
 class ChangeForm(FlaskForm):
-    principal = DecimalField(_l("New secured amount (yuan)"), validators=[InputRequired()])
+    principal = FiniteDecimalField(_l("New secured amount (yuan)"), validators=[InputRequired()])
     matures_on = DateField(_l("New deadline of the debt"), validators=[InputRequired()])
     submit = SubmitField(_l("File the change"))
 
 
 class DisposalForm(FlaskForm):
-    asking_price = DecimalField(
+    asking_price = FiniteDecimalField(
         _l("Asking price (yuan; empty = negotiable)"), validators=[Optional()]
     )
     submit = SubmitField(_l("Offer the collateral for sale"))

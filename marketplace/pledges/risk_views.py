@@ -18,7 +18,6 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -30,7 +29,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from marketplace.core import policy
 from marketplace.core.clock import today
 from marketplace.core.errors import DomainError
-from marketplace.core.forms import show_error
+from marketplace.core.forms import FiniteDecimalField, show_error
 from marketplace.extensions import db
 from marketplace.pledges import risk
 from marketplace.pledges import risk_policy as _risk_policy  # noqa: F401  (registers the rules)
@@ -55,8 +54,8 @@ class SchemeForm(FlaskForm):
     name_en = StringField(
         _l("Name (English, optional)"), validators=[Optional(), Length(max=risk.NAME_LENGTH)]
     )
-    share_bp = DecimalField(_l("Share covered (%)"), validators=[InputRequired()])
-    annual_cap = DecimalField(_l("Annual cap (yuan)"), validators=[InputRequired()])
+    share_bp = FiniteDecimalField(_l("Share covered (%)"), validators=[InputRequired()])
+    annual_cap = FiniteDecimalField(_l("Annual cap (yuan)"), validators=[InputRequired()])
     regions = StringField(
         _l("Eligible regions (separated by ;)"), validators=[Optional(), Length(max=2000)]
     )

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     DateField,
-    DecimalField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from marketplace.core.forms import FiniteDecimalField
 from marketplace.rights.kinds import RightKind
 from marketplace.rights.labels import EVIDENCE_KIND_LABELS, RIGHT_KIND_LABELS
 from marketplace.rights.models import EvidenceKind
@@ -61,7 +61,7 @@ class ClaimForm(FlaskForm):
         _l("Title (only if the right is new to the registry)"),
         validators=[Optional(), Length(max=300)],
     )
-    share = DecimalField(
+    share = FiniteDecimalField(
         _l("Your share (%)"), default=100, places=2, validators=[NumberRange(0.01, 100)]
     )
     reviewer_org_id = SelectField(_l("Reviewer"), coerce=str)

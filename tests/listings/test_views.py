@@ -202,3 +202,28 @@ def test_contacting_the_seller_reaches_its_inbox(client, login_as, listing):
     client.post(f"/listings/{listing.id}/contact", data={"message": "请提供许可报价"})
     note = services.db.session.scalars(services.sa.select(Notification)).one()
     assert "请提供许可报价" in note.body and "buyer@example.cn" in note.body
+
+
+@pytest.mark.parametrize("price", ["sNaN", "NaN", "Infinity"])
+def test_a_price_that_is_not_a_number_is_a_form_error_not_a_crash(client, login_as, db, price):
+    org = make_org(OrgKind.ENTERPRISE)
+    login_as(make_user(org))
+    right = make_right(org)
+    response = client.post(
+        "/listings/new",
+        data={
+            "title": "转让",
+            "right_ids": [right.id],
+            "deal_type": "assignment",
+            "teaser": "测试",
+            "asking_price": price,
+            "region": "长春新区",
+        },
+    )
+    assert response.status_code in (200, 422)
+    assert (
+        services.db.session.scalar(
+            services.sa.select(services.sa.func.count()).select_from(services.Listing)
+        )
+        == 0
+    )

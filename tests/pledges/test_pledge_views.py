@@ -255,7 +255,7 @@ def test_release_is_refused_while_principal_is_outstanding_then_allowed_once_rep
     [
         ("12.345", "", None, "at most two decimals"),
         ("abc", "", None, "Not a valid decimal value"),
-        ("NaN", "", None, "at most two decimals"),
+        ("NaN", "", None, "Not a valid decimal value"),
         ("1e30", "", None, "at most two decimals"),
         ("2000000", "", None, "is outstanding"),
         ("", "", None, "Enter what was repaid."),
