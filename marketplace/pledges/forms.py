@@ -105,13 +105,13 @@ class PolicyForm(FlaskForm):
         _l("Buffer (months)"), validators=[InputRequired(), NumberRange(min=0, max=1200)]
     )
     haircuts_remaining_term = StringField(
-        _l("Remaining-term haircuts (years : % kept)"), validators=[Length(max=500)]
+        _l("Remaining-term haircuts (years: percent kept)"), validators=[Length(max=500)]
     )
     haircuts_legal_score = StringField(
-        _l("Legal-score haircuts (score : % kept)"), validators=[Length(max=500)]
+        _l("Legal-score haircuts (score: percent kept)"), validators=[Length(max=500)]
     )
     haircuts_concentration = StringField(
-        _l("Concentration haircuts (rights in the bundle : % kept)"),
+        _l("Concentration haircuts (rights in the bundle: percent kept)"),
         validators=[Length(max=500)],
     )
     haircuts_legal_score_unknown = FiniteDecimalField(

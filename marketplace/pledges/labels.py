@@ -28,13 +28,13 @@ REVIEW_STATUS_LABELS = {
     ReviewStatus.APPROVED: _l("Approved"),
     ReviewStatus.REJECTED: _l("Rejected"),
     ReviewStatus.ACCEPTED: _l("Offer accepted"),
-    ReviewStatus.CLOSED: _l("Closed"),
+    ReviewStatus.CLOSED: _l("No longer open"),
 }
 
 PLEDGE_STATUS_LABELS = {
     PledgeStatus.AGREED: _l("Agreed, to be filed"),
     PledgeStatus.FILED: _l("Registration filed"),
-    PledgeStatus.REGISTERED: _l("Registered"),
+    PledgeStatus.REGISTERED: _l("Pledge registered"),
     PledgeStatus.RELEASED: _l("Released"),
     PledgeStatus.DEFAULTED: _l("In default"),
     PledgeStatus.DISPOSING: _l("Collateral offered for sale"),
@@ -63,7 +63,7 @@ ALERT_CODE_LABELS = {
 }
 
 TRANSFER_CONSENT_LABELS = {
-    TransferConsentStatus.REQUESTED: _l("Requested"),
-    TransferConsentStatus.GRANTED: _l("Granted"),
-    TransferConsentStatus.REFUSED: _l("Refused"),
+    TransferConsentStatus.REQUESTED: _l("Consent requested"),
+    TransferConsentStatus.GRANTED: _l("Consent granted"),
+    TransferConsentStatus.REFUSED: _l("Consent refused"),
 }

@@ -357,7 +357,10 @@ def validate_scheme_data(data: SchemeData) -> SchemeData:
                 _("%(n)d characters is too long; at most %(max)d.", n=len(value), max=NAME_LENGTH),
             )
     if not _is_int(data.share_bp) or not 0 < data.share_bp <= FULL_SHARE_BP:
-        problem("share_bp", _("The share must be more than 0 % and at most 100 %."))
+        problem(
+            "share_bp",
+            _("The share must be more than %(min)s and at most %(max)s.", min="0 %", max="100 %"),
+        )
     if not _is_int(data.annual_cap) or data.annual_cap <= 0:
         problem("annual_cap", _("The annual cap must be more than zero."))
     elif data.annual_cap > MAX_ANNUAL_CAP:
