@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from marketplace.accounts.models import OrgKind, OrgStatus
 from marketplace.core.audit import AuditEntry
@@ -197,7 +198,11 @@ def test_report_shows_why_a_loan_is_not_eligible(client, login_as, people, schem
     _db.session.flush()
     login_as(people["operator"])
     page = html(client.get(f"/risk-sharing/{scheme.id}/report?year=2025"))
-    assert page.count("region is not covered by the scheme") == 2
+    from marketplace.pledges.risk import REASON_LABELS
+
+    with force_locale("zh"):
+        reason = str(REASON_LABELS["region"])
+    assert page.count(reason) == 2
     assert 'data-testid="total-paid">¥0.00' in page
 
 
