@@ -1263,6 +1263,17 @@ def _tell_applicant(review: LoanReview, title: Any) -> None:
     )
 
 
+def _tell_approved(review: LoanReview) -> None:
+    _tell_applicant(
+        review,
+        lambda: _(
+            "%(bank)s approved your loan application %(number)s",
+            bank=review.bank_org.name_zh,
+            number=review.application.number,
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Approval:
     amount: int
@@ -1345,14 +1356,7 @@ def approve(review: LoanReview, terms_: Approval, *, actor: User) -> LoanReview:
             f"/pledges/reviews/{review.id}",
         )
     else:
-        _tell_applicant(
-            review,
-            lambda: _(
-                "%(bank)s approved your loan application %(number)s",
-                bank=review.bank_org.name_zh,
-                number=review.application.number,
-            ),
-        )
+        _tell_approved(review)
     return review
 
 
@@ -1369,14 +1373,7 @@ def second_approve(review: LoanReview, *, actor: User) -> LoanReview:
     review.second_approver_id = actor.id
     review.second_approved_at = utcnow()
     move_review(review, ReviewStatus.APPROVED, actor=actor, second_approver=actor.id)
-    _tell_applicant(
-        review,
-        lambda: _(
-            "%(bank)s approved your loan application %(number)s",
-            bank=review.bank_org.name_zh,
-            number=review.application.number,
-        ),
-    )
+    _tell_approved(review)
     return review
 
 
