@@ -6,12 +6,14 @@ from marketplace.accounts import policy as accounts_policy
 from marketplace.agencies import models as agencies_models
 from marketplace.agencies import policy as agencies_policy
 from marketplace.core import audit
+from marketplace.deals import models as deals_models
 from marketplace.listings import models as listings_models
 from marketplace.listings import policy as listings_policy
 from marketplace.notifications import models as notifications_models
 from marketplace.notifications import policy as notifications_policy
 from marketplace.orders import models as orders_models
 from marketplace.orders import policy as orders_policy
+from marketplace.payments import models as payments_models
 from marketplace.pledges import models as pledges_models
 from marketplace.pledges import policy as pledges_policy
 from marketplace.pledges import risk_policy as pledges_risk_policy
@@ -27,12 +29,14 @@ __all__ = [
     "agencies_models",
     "agencies_policy",
     "audit",
+    "deals_models",
     "listings_models",
     "listings_policy",
     "notifications_models",
     "notifications_policy",
     "orders_models",
     "orders_policy",
+    "payments_models",
     "pledges_models",
     "pledges_policy",
     "pledges_risk_policy",

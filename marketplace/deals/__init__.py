@@ -1,0 +1,1 @@
+"""Deals: negotiation room, contracts and signatures, recordal, settlement, royalties."""

@@ -1,0 +1,1 @@
+"""Payments: Stripe and bank custody, escrow, refunds, payouts, the double-entry ledger."""
