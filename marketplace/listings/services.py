@@ -401,7 +401,7 @@ def lock_rights(rights: Iterable[Right]) -> None:
 
 
 def _grant_licences(
-    listing: Listing, licensee: Organisation, licence_type: LicenceType, *, actor: User
+    listing: Listing, licensee: Organisation, licence_type: LicenceType, *, actor: User | None
 ) -> list[Licence]:
     lock_rights(listing.rights)
     reasons = refusal_reasons(listing)
@@ -443,6 +443,15 @@ def _grant_licences(
             },
         )
     return licences
+
+
+def grant_licence(listing: Listing, licensee: Organisation, *, actor: User | None) -> list[Licence]:
+    """A licence deal on ``listing`` took effect: its licence is recorded on each right
+    (exclusivity re-checked under a lock); the listing itself stays as it is.
+
+    :raises ListingRefused: a conflict appeared meanwhile.
+    """
+    return _grant_licences(listing, licensee, LICENCE_OF[listing.deal_type], actor=actor)
 
 
 def close_listing(

@@ -711,6 +711,45 @@ def _grant_ownership(claim: OwnershipClaim, *, actor: User) -> None:
     )
 
 
+def transfer_ownership(
+    right: Right, seller: Organisation, buyer: Organisation, *, actor: User | None, source: str
+) -> None:
+    """An assignment took effect (registered or approved by the authority): the seller's share
+    passes to the buyer, verified by that registration, with a timeline event and an audit entry.
+
+    :raises Conflict: the seller owns no share of the right.
+    """
+    owner = right.owner_row(seller)
+    if owner is None:
+        raise Conflict(_("The seller does not own %(number)s.", number=right.number))
+    share = owner.share
+    right.owners.remove(owner)
+    existing = right.owner_row(buyer)
+    if existing is None:
+        right.owners.append(RightOwner(organisation_id=buyer.id, share=share, verified_at=utcnow()))
+    else:
+        existing.share += share
+        existing.verified_at = utcnow()
+    db.session.add(
+        RightEvent(
+            right_id=right.id,
+            occurred_on=today(),
+            event="assigned",
+            source=source,
+            detail={"from": seller.id, "to": buyer.id, "share": share},
+        )
+    )
+    db.session.flush()
+    audit.record(
+        "right.assigned",
+        right,
+        actor=actor,
+        organisation=buyer,
+        before={"owner": seller.id},
+        after={"owner": buyer.id, "share": share, "source": source},
+    )
+
+
 def resolve_dispute(dispute: Dispute, *, actor: User, upheld: str, resolution: str) -> Dispute:
     """The operator decides whose ownership stands.
 
