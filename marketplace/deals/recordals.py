@@ -110,14 +110,21 @@ def _filing_data(deal: Deal, kind: RecordalKind, rights: Sequence[Right]) -> dic
     }
 
 
+def recordals_of(deal: Deal) -> list[Recordal]:
+    return list(
+        db.session.scalars(
+            sa.select(Recordal).where(Recordal.deal_id == deal.id).order_by(Recordal.id)
+        )
+    )
+
+
 def prepare_recordals(deal: Deal, *, actor: User | None) -> list[Recordal]:
     """One filing per authority, once the price is in escrow (idempotent)."""
     if deal.status is not DealStatus.FUNDED:
         raise Conflict(_("The recordal is prepared once the price is held in escrow."))
-    if deal.recordals:
-        return [r for r in deal.recordals if r.status is not RecordalStatus.REFUSED] or list(
-            deal.recordals
-        )
+    existing = recordals_of(deal)
+    if existing:
+        return [r for r in existing if r.status is not RecordalStatus.REFUSED]
     groups: dict[tuple[str, RecordalKind], list[Right]] = {}
     for right in deal.listing.rights:
         kind = recordal_kind(right, deal.deal_type)
@@ -244,7 +251,7 @@ def confirm_recordal(recordal: Recordal, *, number: str, on: date, actor: User) 
     audit.record(
         "recordal.accepted", deal, actor=actor, after={"recordal": recordal.id, "number": number}
     )
-    live = [r for r in deal.recordals if r.status is not RecordalStatus.REFUSED]
+    live = [r for r in recordals_of(deal) if r.status is not RecordalStatus.REFUSED]
     if all(r.status is RecordalStatus.ACCEPTED for r in live):
         settle(deal, actor=actor)
     return recordal
