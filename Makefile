@@ -20,11 +20,14 @@ translations: install
 	$(BIN)/pybabel --quiet compile -d translations
 
 ## Create the venv, install, migrate, seed the demo market and serve http://127.0.0.1:5000
+## with the local Stripe sandbox on 127.0.0.1:8420 (pay with the test card 4242 4242 4242 4242)
 run: translations
 	mkdir -p instance
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask payments sandbox --port 8420 --webhook http://127.0.0.1:5000/payments/stripe/webhook & \
+	  sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
+	  MARKETPLACE_STRIPE_API_BASE=http://127.0.0.1:8420 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## Install the test dependencies and run the whole suite on SQLite, then on PostgreSQL
 test: translations

@@ -42,6 +42,30 @@ def check_production_settings(app: Flask) -> None:
             )
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             app.logger.warning("Production is running on SQLite; set DATABASE_URL to PostgreSQL.")
+        check_production_stripe(app)
+
+
+def check_production_stripe(app: Flask) -> None:
+    """Production takes real Stripe keys or none (card payments off), never the sandbox's."""
+    from marketplace.config import SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET
+
+    config = app.config
+    if config.get("STRIPE_API_BASE") or config.get("STRIPE_SECRET_KEY") == SANDBOX_SECRET_KEY:
+        raise RuntimeError(
+            "Refusing to start in production against the Stripe sandbox: unset "
+            "MARKETPLACE_STRIPE_API_BASE and set the real MARKETPLACE_STRIPE_* keys."
+        )
+    if not config.get("STRIPE_SECRET_KEY"):
+        app.logger.warning("MARKETPLACE_STRIPE_SECRET_KEY is not set: card payments are off.")
+    elif (
+        not config.get("STRIPE_WEBHOOK_SECRET")
+        or config["STRIPE_WEBHOOK_SECRET"] == SANDBOX_WEBHOOK_SECRET
+        or not config.get("STRIPE_PUBLISHABLE_KEY")
+    ):
+        raise RuntimeError(
+            "Stripe is configured without its webhook secret or publishable key: set "
+            "MARKETPLACE_STRIPE_WEBHOOK_SECRET and MARKETPLACE_STRIPE_PUBLISHABLE_KEY."
+        )
 
 
 def register_extensions(app: Flask) -> None:
@@ -84,11 +108,16 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.agencies.views import bp as agencies_bp
     from marketplace.core.api import api_blueprint
     from marketplace.core.views import bp as core_bp
+    from marketplace.deals import api as deals_api
+    from marketplace.deals.views import bp as deals_bp
     from marketplace.extensions import api, csrf
     from marketplace.listings import api as listings_api
     from marketplace.listings.views import bp as listings_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.orders.views import bp as orders_bp
+    from marketplace.payments import api as payments_api
+    from marketplace.payments.views import bp as payments_bp
+    from marketplace.payments.views import webhook_bp as payments_webhook_bp
     from marketplace.pledges import api as pledges_api
     from marketplace.pledges import risk_api
     from marketplace.pledges.pledge_views import bp as pledges_bp
@@ -109,6 +138,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(risk_schemes_bp)
     app.register_blueprint(loan_applications_bp)
     app.register_blueprint(pledges_bp)
+    app.register_blueprint(deals_bp)
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(payments_webhook_bp)
+    # Stripe authenticates its webhook with a signature, not a session: no CSRF token.
+    csrf.exempt(payments_webhook_bp)
     app.register_blueprint(api_blueprint)
     api_blueprints = [
         *accounts_api.blueprints,
@@ -117,6 +151,8 @@ def register_blueprints(app: Flask) -> None:
         *agencies_api.blueprints,
         *pledges_api.blueprints,
         *risk_api.blueprints,
+        *deals_api.blueprints,
+        *payments_api.blueprints,
     ]
     for blueprint in api_blueprints:
         # API calls authenticate with Bearer tokens only (see core/api.py), so no CSRF token.
@@ -149,6 +185,7 @@ def register_commands(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.core.cli import audit_cli
     from marketplace.demo.cli import seed_cli
+    from marketplace.payments.cli import payments_cli
     from marketplace.pledges.cli import pledges_cli
     from marketplace.rights.cli import rights_cli
     from marketplace.search import init_app as init_search
@@ -158,6 +195,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(rights_cli)
     app.cli.add_command(pledges_cli)
+    app.cli.add_command(payments_cli)
     init_search(app)
     register_search_documents()
 

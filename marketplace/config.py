@@ -9,6 +9,11 @@ from typing import ClassVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
+#: The local Stripe sandbox (localstripe) and its fixed test keys; never used in production.
+SANDBOX_URL = "http://127.0.0.1:8420"
+SANDBOX_SECRET_KEY = "sk_test_iptown_sandbox"
+SANDBOX_PUBLISHABLE_KEY = "pk_test_iptown_sandbox"
+SANDBOX_WEBHOOK_SECRET = "whsec_iptown_sandbox"
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -85,6 +90,19 @@ class Config:
     OPENAPI_REDOC_PATH = None
     OPENAPI_SWAGGER_UI_PATH = None
 
+    #: Stripe. Development and tests talk to the local sandbox (``make run`` starts it on
+    #: 127.0.0.1:8420; ``marketplace/payments/sandbox.py``) with its fixed test keys; production
+    #: sets the real keys and leaves ``STRIPE_API_BASE`` empty (see ``ProductionConfig``).
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", SANDBOX_SECRET_KEY)
+    STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY", SANDBOX_PUBLISHABLE_KEY)
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", SANDBOX_WEBHOOK_SECRET)
+    #: Where the stripe library sends its calls; None means the real api.stripe.com.
+    STRIPE_API_BASE = _env("STRIPE_API_BASE", SANDBOX_URL) or None
+    #: Stripe.js; unset means the sandbox's stand-in when ``STRIPE_API_BASE`` is set, else
+    #: ``https://js.stripe.com/v3/``. The CSP of payment pages allows exactly this origin.
+    STRIPE_JS_URL = _env("STRIPE_JS_URL") or None
+    STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 1)
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -102,6 +120,10 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = None
     SERVER_NAME = None
+    #: A port nothing listens on: a test that talks to Stripe must start the sandbox
+    #: (``tests/stripe_sandbox.py``) rather than reach a developer's running one.
+    STRIPE_API_BASE = "http://127.0.0.1:9"
+    STRIPE_MAX_NETWORK_RETRIES = 0
 
 
 class ProductionConfig(Config):
@@ -111,6 +133,11 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
     HSTS = True
     SHOW_DEV_OUTBOX = False
+    #: No sandbox defaults: the real keys come from the environment (checked at start).
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+    STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = _env("STRIPE_API_BASE") or None
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -7,6 +7,7 @@ from marketplace.agencies import models as agencies_models
 from marketplace.agencies import policy as agencies_policy
 from marketplace.core import audit
 from marketplace.deals import models as deals_models
+from marketplace.deals import policy as deals_policy
 from marketplace.listings import models as listings_models
 from marketplace.listings import policy as listings_policy
 from marketplace.notifications import models as notifications_models
@@ -14,6 +15,7 @@ from marketplace.notifications import policy as notifications_policy
 from marketplace.orders import models as orders_models
 from marketplace.orders import policy as orders_policy
 from marketplace.payments import models as payments_models
+from marketplace.payments import policy as payments_policy
 from marketplace.pledges import models as pledges_models
 from marketplace.pledges import policy as pledges_policy
 from marketplace.pledges import risk_policy as pledges_risk_policy
@@ -30,6 +32,7 @@ __all__ = [
     "agencies_policy",
     "audit",
     "deals_models",
+    "deals_policy",
     "listings_models",
     "listings_policy",
     "notifications_models",
@@ -37,6 +40,7 @@ __all__ = [
     "orders_models",
     "orders_policy",
     "payments_models",
+    "payments_policy",
     "pledges_models",
     "pledges_policy",
     "pledges_risk_policy",

@@ -37,6 +37,7 @@ NAVIGATION: dict[OrgCategory | None, list[NavItem]] = {
         NavItem("orders.orders", _l("Service orders"), "orders.list"),
         NavItem("loan_applications.applications", _l("Pledge loans"), "pledges.apply"),
         NavItem("pledges.mine", _l("My pledges"), "pledges.apply"),
+        NavItem("deals.my_deals", _l("Deals"), "deals.list"),
         DIRECTORY,
         MY_ORG,
     ],
@@ -53,6 +54,7 @@ NAVIGATION: dict[OrgCategory | None, list[NavItem]] = {
         NavItem("rights.claims", _l("Claims to review"), "claims.review_queue"),
         NavItem("orders.orders", _l("Service orders"), "orders.list"),
         NavItem("agencies.mine", _l("Your services"), "agencies.manage"),
+        NavItem("deals.my_deals", _l("Deals"), "deals.list"),
         MY_ORG,
     ],
     OrgCategory.OPERATOR: [

@@ -80,6 +80,13 @@ class Deal(db.Model):
         sa.CheckConstraint("price IS NULL OR price >= 0", name="price"),
         sa.CheckConstraint("commission_bp BETWEEN 0 AND 3000", name="commission"),
         sa.CheckConstraint("platform_fee_bp BETWEEN 0 AND 2000", name="platform_fee"),
+        sa.Index(
+            "uq_deals_holding_listing",
+            "listing_id",
+            unique=True,
+            sqlite_where=sa.text("holds_listing"),
+            postgresql_where=sa.text("holds_listing"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +108,9 @@ class Deal(db.Model):
     )
     currency: Mapped[str] = mapped_column(sa.String(3), default="CNY")
     price: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: An agreed assignment or exclusive/sole licence holds its listing: at most one deal per
+    #: listing may (partial unique index), so two buyers can never both win the same right.
+    holds_listing: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     agreed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
