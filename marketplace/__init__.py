@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.core.api import api_blueprint
     from marketplace.core.views import bp as core_bp
     from marketplace.deals import api as deals_api
+    from marketplace.deals.settlement_views import bp as settlement_bp
     from marketplace.deals.views import bp as deals_bp
     from marketplace.extensions import api, csrf
     from marketplace.listings import api as listings_api
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(loan_applications_bp)
     app.register_blueprint(pledges_bp)
     app.register_blueprint(deals_bp)
+    app.register_blueprint(settlement_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(payments_webhook_bp)
     # Stripe authenticates its webhook with a signature, not a session: no CSRF token.

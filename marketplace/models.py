@@ -8,6 +8,7 @@ from marketplace.agencies import policy as agencies_policy
 from marketplace.core import audit
 from marketplace.deals import models as deals_models
 from marketplace.deals import policy as deals_policy
+from marketplace.deals import settlement as deals_settlement  # payments hooks
 from marketplace.listings import models as listings_models
 from marketplace.listings import policy as listings_policy
 from marketplace.notifications import models as notifications_models
@@ -33,6 +34,7 @@ __all__ = [
     "audit",
     "deals_models",
     "deals_policy",
+    "deals_settlement",
     "listings_models",
     "listings_policy",
     "notifications_models",

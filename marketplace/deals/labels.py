@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.deals.models import DealStatus, OfferStatus, PaymentStructure, ReportingPeriod
+from marketplace.deals.models import (
+    DealStatus,
+    OfferStatus,
+    PaymentStructure,
+    RecordalKind,
+    RecordalStatus,
+    ReportingPeriod,
+    RoyaltyReportStatus,
+)
 
 DEAL_STATUS_LABELS = {
     DealStatus.NEGOTIATING: _l("Negotiating"),
@@ -35,4 +43,33 @@ REPORTING_PERIOD_LABELS = {
     ReportingPeriod.QUARTER: _l("Quarterly"),
     ReportingPeriod.HALF_YEAR: _l("Half-yearly"),
     ReportingPeriod.YEAR: _l("Yearly"),
+}
+
+RECORDAL_KIND_LABELS = {
+    RecordalKind.ASSIGNMENT_REGISTRATION: _l("Assignment registration"),
+    RecordalKind.ASSIGNMENT_APPROVAL: _l("Assignment approval and publication"),
+    RecordalKind.LICENCE_RECORDAL: _l("Licence contract recordal"),
+    RecordalKind.COPYRIGHT_CONTRACT: _l("Copyright contract registration"),
+}
+
+RECORDAL_STATUS_LABELS = {
+    RecordalStatus.PREPARED: _l("To be filed"),
+    RecordalStatus.FILED: _l("Filed, awaiting the authority"),
+    RecordalStatus.ACCEPTED: _l("Accepted by the authority"),
+    RecordalStatus.REFUSED: _l("Refused by the authority"),
+}
+
+ROYALTY_STATUS_LABELS = {
+    RoyaltyReportStatus.DUE: _l("Due"),
+    RoyaltyReportStatus.REPORTED: _l("Reported, awaiting payment"),
+    RoyaltyReportStatus.PAID: _l("Paid"),
+    RoyaltyReportStatus.LATE: _l("Late"),
+}
+
+PAYOUT_ROLE_LABELS = {
+    "seller": _l("Seller"),
+    "broker": _l("Broker's commission"),
+    "pledgee": _l("Pledgee bank (disposal)"),
+    "licensor": _l("Licensor"),
+    "provider": _l("Service provider"),
 }

@@ -298,7 +298,18 @@ def settle(deal: Deal, *, actor: User | None) -> Settlement:
                 right, deal.seller_org, deal.buyer_org, actor=actor, source=f"deal:{deal.number}"
             )
     else:
-        listings.grant_licence(listing, deal.buyer_org, actor=actor)
+        offer = deal.agreed_offer
+        agreed = (
+            None
+            if offer is None
+            else listings.LicenceTerms(
+                offer.territory or "all",
+                offer.field_of_use or "all",
+                offer.starts_on or today(),
+                offer.ends_on,
+            )
+        )
+        listings.grant_licence(listing, deal.buyer_org, actor=actor, terms=agreed)
     exclusive = deal.deal_type in (DealType.ASSIGNMENT, DealType.EXCLUSIVE, DealType.SOLE)
     if exclusive and listing.status in (ListingStatus.PUBLISHED, ListingStatus.UNDER_NEGOTIATION):
         listing.closed_price = price

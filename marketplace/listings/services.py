@@ -400,9 +400,30 @@ def lock_rights(rights: Iterable[Right]) -> None:
         db.session.refresh(right)
 
 
+@dataclass(frozen=True)
+class LicenceTerms:
+    """The agreed terms of a licence, when a deal set them (otherwise the listing's)."""
+
+    territory: str
+    field_of_use: str
+    starts_on: date
+    ends_on: date | None
+
+
 def _grant_licences(
-    listing: Listing, licensee: Organisation, licence_type: LicenceType, *, actor: User | None
+    listing: Listing,
+    licensee: Organisation,
+    licence_type: LicenceType,
+    *,
+    actor: User | None,
+    terms: LicenceTerms | None = None,
 ) -> list[Licence]:
+    terms = terms or LicenceTerms(
+        listing.territory,
+        listing.field_of_use,
+        listing.licence_starts_on or today(),
+        listing.licence_ends_on,
+    )
     lock_rights(listing.rights)
     reasons = refusal_reasons(listing)
     if reasons:
@@ -416,10 +437,10 @@ def _grant_licences(
             licensee_org_id=licensee.id,
             licensee_name=licensee.name_zh,
             licence_type=licence_type,
-            territory=listing.territory,
-            field_of_use=listing.field_of_use,
-            starts_on=listing.licence_starts_on or today(),
-            ends_on=listing.licence_ends_on,
+            territory=terms.territory,
+            field_of_use=terms.field_of_use,
+            starts_on=terms.starts_on,
+            ends_on=terms.ends_on,
             listing_id=listing.id,
         )
         db.session.add(licence)
@@ -445,13 +466,21 @@ def _grant_licences(
     return licences
 
 
-def grant_licence(listing: Listing, licensee: Organisation, *, actor: User | None) -> list[Licence]:
+def grant_licence(
+    listing: Listing,
+    licensee: Organisation,
+    *,
+    actor: User | None,
+    terms: LicenceTerms | None = None,
+) -> list[Licence]:
     """A licence deal on ``listing`` took effect: its licence is recorded on each right
     (exclusivity re-checked under a lock); the listing itself stays as it is.
 
     :raises ListingRefused: a conflict appeared meanwhile.
     """
-    return _grant_licences(listing, licensee, LICENCE_OF[listing.deal_type], actor=actor)
+    return _grant_licences(
+        listing, licensee, LICENCE_OF[listing.deal_type], actor=actor, terms=terms
+    )
 
 
 def close_listing(

@@ -382,6 +382,7 @@ def test_cancelling_the_holding_deal_puts_the_listing_back_on_offer(seller, buye
 def test_a_funded_deal_is_cancelled_only_through_a_refund(seller, buyer, monkeypatch):
     deal = agreed(seller, buyer)
     deal.status = DealStatus.FUNDED
+    monkeypatch.setattr(services, "ON_CANCEL_FUNDED", [])  # no refund path: refused
     with pytest.raises(Conflict):
         services.cancel_deal(deal, actor=buyer[1], reason="放弃")
     refunded = []

@@ -1,0 +1,158 @@
+"""A deal end to end through the services and the local Stripe sandbox: agreed, signed, paid by
+card (localstripe's own signed webhook), recorded, settled — and the ledger balances to zero
+after every flow, refunds included."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.accounts.models import OrgKind
+from marketplace.core.clock import today
+from marketplace.deals import recordals, settlement
+from marketplace.deals import services as deals
+from marketplace.deals.models import DealStatus, RecordalStatus
+from marketplace.extensions import db as _db
+from marketplace.listings import services as listings
+from marketplace.listings.models import DealType, ListingStatus
+from marketplace.payments import ledger
+from marketplace.payments.models import Payment, PaymentStatus, Payout
+from marketplace.rights.models import Licence
+from tests.deals.helpers import party, published_listing, terms
+from tests.factories import PASSWORD, make_org
+from tests.payments.helpers import pay_with_card
+from tests.stripe_sandbox import *  # noqa: F403  (the Stripe sandbox fixtures)
+
+WEBHOOK = "/payments/stripe/webhook"
+
+
+def signed_deal(deal_type=DealType.EXCLUSIVE, *, price=40_000_000, broker_bp=0, **offer):
+    seller, buyer = party(), party()
+    listing = published_listing(seller, deal_type)
+    if broker_bp:
+        broker = make_org(OrgKind.BROKER)
+        listings.grant_mandate(
+            actor=seller[1], broker=broker, commission_rate=broker_bp, listing=listing
+        )
+    deal = deals.open_deal(
+        listing, buyer[0], actor=buyer[1], offer=terms(deal_type, price=price, **offer)
+    )
+    deals.accept_offer(deal.offers[-1], actor=seller[1])
+    for signer in (seller[1], buyer[1]):
+        deals.sign_contract(deal.contract, actor=signer, password=PASSWORD, ip_address="127.0.0.1")
+    assert deal.status is DealStatus.SIGNED
+    return deal, seller, buyer
+
+
+def pay(deal, buyer, client, stripe_sandbox, webhook_inbox):
+    payment, _secret = settlement.start_deal_payment(deal, actor=buyer[1])
+    assert pay_with_card(stripe_sandbox.url, payment.provider_ref)["status"] == "succeeded"
+    delivery = webhook_inbox.wait_for("payment_intent.succeeded", payment.provider_ref)
+    response = client.post(
+        WEBHOOK,
+        data=delivery.body,
+        headers={
+            "Stripe-Signature": delivery.headers["Stripe-Signature"],
+            "Content-Type": "application/json",
+        },
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    _db.session.refresh(deal)
+    _db.session.refresh(payment)
+    return payment
+
+
+def test_a_licence_deal_paid_recorded_and_settled(
+    db, client, stripe_app, stripe_sandbox, webhook_inbox
+):
+    deal, seller, buyer = signed_deal(DealType.EXCLUSIVE, broker_bp=500)
+    assert deal.broker_org_id is not None and deal.commission_bp == 500
+    payment = pay(deal, buyer, client, stripe_sandbox, webhook_inbox)
+    assert payment.status is PaymentStatus.SUCCEEDED
+    assert deal.status is DealStatus.FUNDED
+    assert ledger.balance_of(f"escrow:deal:{deal.id}") == 40_000_000
+    [recordal] = recordals.recordals_of(deal)
+    assert recordal.status is RecordalStatus.PREPARED
+    assert recordal.due_on is not None and recordal.due_on > today()  # 3 months after signing
+    recordals.file_recordal(recordal, actor=seller[1])
+    assert deal.status is DealStatus.RECORDAL_FILED
+    recordals.confirm_recordal(recordal, number="2026990000123", on=today(), actor=seller[1])
+    assert deal.status is DealStatus.COMPLETED
+
+    payouts = {
+        p.role: p.amount
+        for p in _db.session.scalars(sa.select(Payout).where(Payout.deal_id == deal.id))
+    }
+    # 3 % platform fee, 5 % commission, the rest to the seller.
+    assert payouts == {"broker": 2_000_000, "seller": 36_800_000}
+    assert ledger.balance_of("platform_revenue") == 1_200_000
+    assert ledger.balance_of(f"escrow:deal:{deal.id}") == 0
+    assert ledger.trial_balance().ok
+    licence = _db.session.scalar(sa.select(Licence).where(Licence.licensee_org_id == buyer[0].id))
+    assert licence is not None and licence.territory == "吉林省"
+    assert deal.listing.status is ListingStatus.CLOSED
+
+
+def test_an_assignment_changes_the_owner_on_settlement(
+    db, client, stripe_app, stripe_sandbox, webhook_inbox
+):
+    deal, seller, buyer = signed_deal(DealType.ASSIGNMENT)
+    pay(deal, buyer, client, stripe_sandbox, webhook_inbox)
+    [recordal] = recordals.recordals_of(deal)
+    assert recordal.due_on is None  # an assignment registers; no licence-recordal deadline
+    recordals.file_recordal(recordal, actor=buyer[1])
+    recordals.confirm_recordal(recordal, number="ZR2026001", on=today(), actor=buyer[1])
+    right = deal.listing.rights[0]
+    assert right.owner_row(buyer[0]) is not None and right.owner_row(seller[0]) is None
+    assert ledger.trial_balance().ok
+
+
+@pytest.mark.parametrize(("refund_bp", "refunded"), [(10_000, 40_000_000), (8_000, 32_000_000)])
+def test_cancelling_a_funded_deal_refunds_what_the_contract_says(
+    db, client, stripe_app, stripe_sandbox, webhook_inbox, refund_bp, refunded
+):
+    deal, _seller, buyer = signed_deal(refund_on_cancel_bp=refund_bp)
+    payment = pay(deal, buyer, client, stripe_sandbox, webhook_inbox)
+    deals.cancel_deal(deal, actor=buyer[1], reason="技术验证未通过")
+    assert deal.status is DealStatus.CANCELLED
+    _db.session.refresh(payment)
+    assert payment.refunded == refunded
+    assert payment.status is (
+        PaymentStatus.REFUNDED if refunded == payment.amount else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    assert ledger.balance_of(f"escrow:deal:{deal.id}") == 0
+    kept = payment.amount - refunded
+    seller_payouts = _db.session.scalars(sa.select(Payout).where(Payout.deal_id == deal.id)).all()
+    assert sum(p.amount for p in seller_payouts) == kept
+    assert ledger.trial_balance().ok
+
+
+def test_money_for_a_deal_cancelled_before_the_webhook_is_refunded_at_once(
+    db, client, stripe_app, stripe_sandbox, webhook_inbox
+):
+    deal, _seller, buyer = signed_deal()
+    payment, _secret = settlement.start_deal_payment(deal, actor=buyer[1])
+    deals.cancel_deal(deal, actor=buyer[1], reason="改用其他方案")
+    pay_with_card(stripe_sandbox.url, payment.provider_ref)
+    delivery = webhook_inbox.wait_for("payment_intent.succeeded", payment.provider_ref)
+    client.post(
+        WEBHOOK,
+        data=delivery.body,
+        headers={"Stripe-Signature": delivery.headers["Stripe-Signature"]},
+        content_type="application/json",
+    )
+    payment = _db.session.get(Payment, payment.id, populate_existing=True)
+    assert payment.status is PaymentStatus.REFUNDED
+    assert ledger.balance_of(f"escrow:deal:{deal.id}") == 0 and ledger.trial_balance().ok
+
+
+def test_only_the_buyer_pays_and_only_once_signed(db, stripe_app):
+    seller, buyer = party(), party()
+    listing = published_listing(seller, DealType.EXCLUSIVE)
+    deal = deals.open_deal(listing, buyer[0], actor=buyer[1], offer=terms(DealType.EXCLUSIVE))
+    from marketplace.core.errors import Conflict, PermissionDenied
+
+    with pytest.raises(Conflict):
+        settlement.start_deal_payment(deal, actor=buyer[1])
+    with pytest.raises(PermissionDenied):
+        settlement.start_deal_payment(deal, actor=seller[1])
