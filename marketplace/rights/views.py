@@ -260,12 +260,18 @@ def right_page(right_id: int) -> Any:
         )
         if policy.is_visible(current_user, c)
     ]
+    from marketplace.listings.labels import LICENCE_TYPE_LABELS
     from marketplace.listings.stats import comparables_for
+    from marketplace.rights.models import Licence
     from marketplace.valuations.indicative import indicative_value
 
     return render_template(
         "rights/right.html",
         right=right,
+        licences=db.session.scalars(
+            sa.select(Licence).where(Licence.right_id == right.id).order_by(Licence.starts_on)
+        ).all(),
+        licence_type_labels=LICENCE_TYPE_LABELS,
         indicative=indicative_value(right, on=on, comparables=comparables_for(right))
         if policy.can(current_user, "edit", right)
         else None,
