@@ -186,6 +186,7 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.core.cli import audit_cli
+    from marketplace.deals.cli import deals_cli
     from marketplace.demo.cli import seed_cli
     from marketplace.payments.cli import payments_cli
     from marketplace.pledges.cli import pledges_cli
@@ -198,6 +199,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(rights_cli)
     app.cli.add_command(pledges_cli)
     app.cli.add_command(payments_cli)
+    app.cli.add_command(deals_cli)
     init_search(app)
     register_search_documents()
 

@@ -253,3 +253,13 @@ def test_the_licensee_reports_and_late_periods_are_flagged(db):
     assert second.status is RoyaltyReportStatus.LATE
     recordals.report_royalty(second, units=800, net_sales=1_000_000_00, actor=buyer_user)
     assert second.royalty == 45_000_00
+
+
+def test_the_daily_command_warns_and_flags_once(app, db):
+    deal, seller_user, _buyer = make_deal(signed_on=today() - timedelta(days=85))
+    recordals.prepare_recordals(deal, actor=seller_user)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["deals", "daily"])
+    assert first.exit_code == 0 and "1 recordal deadline warnings" in first.output
+    again = runner.invoke(args=["deals", "daily"])
+    assert "0 recordal deadline warnings" in again.output
