@@ -33,5 +33,6 @@ def daily(on: datetime | None) -> None:
     late = recordals.flag_late_reports(day)
     db.session.commit()
     click.echo(
-        f"Deals on {day.isoformat()}: {warned} recordal deadline warnings, {late} late royalty reports."
+        f"Deals on {day.isoformat()}: {warned} recordal deadline warnings, "
+        f"{late} late royalty reports."
     )
