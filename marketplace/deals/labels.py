@@ -60,9 +60,9 @@ RECORDAL_STATUS_LABELS = {
 }
 
 ROYALTY_STATUS_LABELS = {
-    RoyaltyReportStatus.DUE: _l("Due"),
+    RoyaltyReportStatus.DUE: _l("Awaiting the report"),
     RoyaltyReportStatus.REPORTED: _l("Reported, awaiting payment"),
-    RoyaltyReportStatus.PAID: _l("Paid"),
+    RoyaltyReportStatus.PAID: _l("Royalty paid"),
     RoyaltyReportStatus.LATE: _l("Late"),
 }
 
