@@ -14,8 +14,11 @@ from marketplace.deals import services as deals
 from marketplace.deals.lifecycle import move_deal
 from marketplace.deals.models import Deal, DealStatus, RoyaltyReport, RoyaltyReportStatus
 from marketplace.extensions import db
+from marketplace.listings import stats
+from marketplace.listings.models import DealType
 from marketplace.payments import services as payments
 from marketplace.payments.models import Payment, PaymentPurpose, PaymentStatus
+from marketplace.rights.services import local_date
 
 #: Refunds stay in escrow this long only in theory: a loser's payment is refunded at once.
 REFUNDABLE = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
@@ -137,5 +140,30 @@ def _royalty_collected(payment: Payment) -> None:
     report.status = RoyaltyReportStatus.PAID
 
 
+def _completed_open_licences() -> list[stats.ClosedDeal]:
+    """Completed licence deals whose listing stays open (non-exclusive, open licence): the
+    price statistics count each of them; exclusive deals count through their closed listing."""
+    deals_done = db.session.scalars(
+        db.select(Deal).where(
+            Deal.status == DealStatus.COMPLETED,
+            Deal.deal_type.in_([DealType.NON_EXCLUSIVE, DealType.OPEN_LICENCE]),
+            Deal.completed_at.is_not(None),
+        )
+    )
+    rows = []
+    for deal in deals_done:
+        offer = deal.agreed_offer
+        row = stats.closed_deal_row(
+            deal.listing,
+            price=deal.price,
+            royalty_rate=offer.royalty_rate_bp if offer else None,
+            closed_on=local_date(deal.completed_at),  # type: ignore[arg-type]
+        )
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
 payments.ON_PAYMENT_SUCCEEDED.append(_on_payment_succeeded)
+stats.EXTRA_SOURCES.append(_completed_open_licences)
 deals.ON_CANCEL_FUNDED.append(_refund_on_cancel)

@@ -8,6 +8,7 @@ valuation module's market approach reads the same closed deals as comparables.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -51,6 +52,36 @@ class ClosedDeal:
     remaining_years: float | None
 
 
+#: Further sources of closed deals (the deals package adds completed non-exclusive licences,
+#: whose listings stay open for the next licensee).
+EXTRA_SOURCES: list[Callable[[], list[ClosedDeal]]] = []
+
+
+def closed_deal_row(
+    listing: Listing, *, price: int | None, royalty_rate: int | None, closed_on: date
+) -> ClosedDeal | None:
+    """One anonymous row for a deal closed on ``listing``'s first right."""
+    first: Right | None = listing.rights[0] if listing.rights else None
+    if first is None:
+        return None
+    try:
+        remaining = rights_services.remaining(first, on=closed_on)
+    except ValueError:
+        remaining = None
+    return ClosedDeal(
+        listing_id=listing.id,
+        price=price,
+        royalty_rate=royalty_rate,
+        kind=first.kind.value,
+        ipc_section=first.ipc_codes[0][0] if first.ipc_codes else None,
+        industry=listing.industry or first.industry,
+        region=listing.region,
+        deal_type=listing.deal_type.value,
+        closed_on=closed_on,
+        remaining_years=None if remaining is None else round(remaining.days / 365.25, 2),
+    )
+
+
 def closed_deals() -> list[ClosedDeal]:
     """Every closed deal as an anonymous row (no parties, no listing text)."""
     listings = db.session.scalars(
@@ -58,28 +89,18 @@ def closed_deals() -> list[ClosedDeal]:
     ).all()
     rows = []
     for listing in listings:
-        first: Right | None = listing.rights[0] if listing.rights else None
-        if first is None or listing.closed_at is None:
+        if listing.closed_at is None:
             continue
-        closed_on = rights_services.local_date(listing.closed_at)
-        try:
-            remaining = rights_services.remaining(first, on=closed_on)
-        except ValueError:
-            remaining = None
-        rows.append(
-            ClosedDeal(
-                listing_id=listing.id,
-                price=listing.closed_price,
-                royalty_rate=listing.closed_royalty_rate,
-                kind=first.kind.value,
-                ipc_section=first.ipc_codes[0][0] if first.ipc_codes else None,
-                industry=listing.industry or first.industry,
-                region=listing.region,
-                deal_type=listing.deal_type.value,
-                closed_on=closed_on,
-                remaining_years=None if remaining is None else round(remaining.days / 365.25, 2),
-            )
+        row = closed_deal_row(
+            listing,
+            price=listing.closed_price,
+            royalty_rate=listing.closed_royalty_rate,
+            closed_on=rights_services.local_date(listing.closed_at),
         )
+        if row is not None:
+            rows.append(row)
+    for source in EXTRA_SOURCES:
+        rows.extend(source())
     return rows
 
 

@@ -263,3 +263,14 @@ def test_the_daily_command_warns_and_flags_once(app, db):
     assert first.exit_code == 0 and "1 recordal deadline warnings" in first.output
     again = runner.invoke(args=["deals", "daily"])
     assert "0 recordal deadline warnings" in again.output
+
+
+def test_a_completed_non_exclusive_licence_counts_in_the_price_statistics(db):
+    from marketplace.listings import stats
+
+    deal, _seller, _buyer = make_deal(DealType.NON_EXCLUSIVE, status=DealStatus.COMPLETED)
+    assert deal.listing.status.value != "closed"  # a non-exclusive listing stays on offer
+    deal.completed_at = utcnow()
+    _db.session.flush()
+    rows = [r for r in stats.closed_deals() if r.listing_id == deal.listing_id]
+    assert [(r.price, r.deal_type) for r in rows] == [(deal.price, "non_exclusive")]
