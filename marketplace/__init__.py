@@ -109,12 +109,14 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.core.api import api_blueprint
     from marketplace.core.views import bp as core_bp
     from marketplace.deals import api as deals_api
+    from marketplace.deals import settlement_api
     from marketplace.deals.settlement_views import bp as settlement_bp
     from marketplace.deals.views import bp as deals_bp
     from marketplace.extensions import api, csrf
     from marketplace.listings import api as listings_api
     from marketplace.listings.views import bp as listings_bp
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.orders.payment_views import bp as order_payments_bp
     from marketplace.orders.views import bp as orders_bp
     from marketplace.payments import api as payments_api
     from marketplace.payments.views import bp as payments_bp
@@ -133,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(rights_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(order_payments_bp)
     app.register_blueprint(listings_bp)
     app.register_blueprint(agencies_bp)
     app.register_blueprint(valuations_bp)
@@ -154,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
         *pledges_api.blueprints,
         *risk_api.blueprints,
         *deals_api.blueprints,
+        *settlement_api.blueprints,
         *payments_api.blueprints,
     ]
     for blueprint in api_blueprints:

@@ -176,6 +176,8 @@ def file_recordal(
     _require_party(deal, actor)
     if recordal.status is not RecordalStatus.PREPARED:
         raise Conflict(_("This recordal has already been filed."))
+    if deal.status not in (DealStatus.FUNDED, DealStatus.RECORDAL_FILED):
+        raise Conflict(_("The recordal is filed once the price is held in escrow."))
     certificate = (export_certificate or "").strip() or None
     if is_foreign(deal.buyer_org) and certificate is None:
         message = _(
@@ -208,7 +210,15 @@ def refuse_recordal(recordal: Recordal, *, reason: str, actor: User) -> None:
         raise ValidationFailed(message, fields={"reason": [message]})
     recordal.status = RecordalStatus.REFUSED
     recordal.refusal = reason.strip()
-    move_deal(deal, DealStatus.FUNDED, actor=actor, refusal=recordal.refusal)
+    # With filings at several authorities an earlier refusal may have sent the deal back already.
+    if deal.status is not DealStatus.FUNDED:
+        move_deal(deal, DealStatus.FUNDED, actor=actor, refusal=recordal.refusal)
+    audit.record(
+        "recordal.refused",
+        deal,
+        actor=actor,
+        after={"recordal": recordal.id, "reason": recordal.refusal},
+    )
     # A fresh filing is prepared for the correction.
     replacement = Recordal(
         deal_id=deal.id,

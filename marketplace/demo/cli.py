@@ -106,6 +106,10 @@ def seed_demo_command() -> None:
 
     applications = seed_pledges()
     db.session.commit()
+    from marketplace.demo.deals import seed_deals
+
+    deals = seed_deals()
+    db.session.commit()
     mark_demo_inboxes_read()
     db.session.commit()
     click.echo(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):")
@@ -116,5 +120,5 @@ def seed_demo_command() -> None:
         f"{rights} IP rights in the demo portfolios; {orders} service orders; "
         f"{listings} listings and {demands} demand posts in the market; "
         f"{agency_services} agency services in the directory; "
-        f"{applications} pledge loan applications."
+        f"{applications} pledge loan applications; {deals} deals."
     )

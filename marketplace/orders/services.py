@@ -37,6 +37,11 @@ from marketplace.rights.models import Right
 
 OPEN_STATUSES = frozenset({OrderStatus.REQUESTED, OrderStatus.QUOTED})
 
+OrderHook = Callable[[ServiceOrder, OrderStatus, User], None]
+#: Called in the same transaction after every step of an order with the status it left; the
+#: order payments (``orders/payments.py``) pay the provider on completion, refund on cancel.
+ON_MOVED: list[OrderHook] = []
+
 
 def move_order(order: ServiceOrder, new: OrderStatus, *, actor: User, **after: object) -> None:
     """The one way an order changes status: refuses steps outside :data:`ORDER_TRANSITIONS`."""
@@ -59,6 +64,8 @@ def move_order(order: ServiceOrder, new: OrderStatus, *, actor: User, **after: o
         before={"status": before},
         after={"status": new, **after},
     )
+    for hook in ON_MOVED:
+        hook(order, before, actor)
 
 
 def tell(org: Organisation | None, title: Callable[[], str], link: str) -> None:

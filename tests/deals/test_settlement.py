@@ -156,3 +156,94 @@ def test_only_the_buyer_pays_and_only_once_signed(db, stripe_app):
         settlement.start_deal_payment(deal, actor=buyer[1])
     with pytest.raises(PermissionDenied):
         settlement.start_deal_payment(deal, actor=seller[1])
+
+
+# --- running royalties ---------------------------------------------------------------------------
+
+
+def backdate_licence(deal, *, months):
+    """Move the agreed licence term's start ``months`` back. An offer cannot start in the
+    past, so a licence whose first periods have already ended is made by backdating the agreed
+    terms once both parties have signed (before settlement schedules the reporting periods)."""
+    from marketplace.rights.terms import add_months
+
+    offer = deal.agreed_offer
+    offer.starts_on = add_months(today(), -months)
+    _db.session.flush()
+    return offer
+
+
+def replay(client, webhook_inbox, intent_id):
+    """Replay localstripe's signed ``payment_intent.succeeded`` to the app's webhook."""
+    delivery = webhook_inbox.wait_for("payment_intent.succeeded", intent_id)
+    response = client.post(
+        WEBHOOK,
+        data=delivery.body,
+        headers={
+            "Stripe-Signature": delivery.headers["Stripe-Signature"],
+            "Content-Type": "application/json",
+        },
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_a_running_royalty_is_reported_paid_by_card_and_paid_out_to_the_licensor(
+    db, client, stripe_app, stripe_sandbox, webhook_inbox
+):
+    from marketplace.deals.models import PaymentStructure, ReportingPeriod, RoyaltyReportStatus
+    from marketplace.payments.models import PaymentPurpose
+
+    deal, seller, buyer = signed_deal(
+        DealType.EXCLUSIVE,
+        broker_bp=500,
+        payment_structure=PaymentStructure.UPFRONT_AND_ROYALTY,
+        royalty_rate_bp=350,
+        reporting_period=ReportingPeriod.QUARTER,
+    )
+    offer = backdate_licence(deal, months=6)  # two quarters ago: the first period has ended
+    pay(deal, buyer, client, stripe_sandbox, webhook_inbox)
+    [recordal] = recordals.recordals_of(deal)
+    recordals.file_recordal(recordal, actor=seller[1])
+    recordals.confirm_recordal(recordal, number="2026990000777", on=today(), actor=seller[1])
+    assert deal.status is DealStatus.COMPLETED
+
+    first, second, *later = sorted(deal_reports(deal), key=lambda r: r.period_start)
+    assert first.period_start == offer.starts_on and first.period_end < second.period_end < today()
+    assert later and later[0].period_end >= today()  # the current quarter is still running
+    recordals.report_royalty(first, units=1_200, net_sales=12_345_678_90, actor=buyer[1])
+    royalty = 12_345_678_90 * 350 // 10_000
+    assert first.royalty == royalty == 43_209_876  # 3.5 %, rounded down to the fen
+
+    payment, _secret = settlement.start_royalty_payment(first, actor=buyer[1])
+    assert payment.purpose is PaymentPurpose.ROYALTY and payment.amount == royalty
+    assert pay_with_card(stripe_sandbox.url, payment.provider_ref)["status"] == "succeeded"
+    replay(client, webhook_inbox, payment.provider_ref)
+    _db.session.refresh(first)
+    _db.session.refresh(payment)
+    assert payment.status is PaymentStatus.SUCCEEDED
+    assert first.status is RoyaltyReportStatus.PAID
+
+    fee = royalty * deal.platform_fee_bp // 10_000
+    commission = royalty * deal.commission_bp // 10_000
+    paid_out = {
+        p.role: p.amount
+        for p in _db.session.scalars(
+            sa.select(Payout).where(Payout.idempotency_key.startswith(f"royalty-{first.id}-"))
+        )
+    }
+    assert paid_out == {"licensor": royalty - fee - commission, "broker": commission}
+    assert (fee, commission) == (1_296_296, 2_160_493)  # 3 % platform fee, 5 % commission
+    assert ledger.balance_of(f"escrow:royalty:{first.id}") == 0
+    assert ledger.trial_balance().ok
+    # The webhook replayed again changes nothing: the royalty is paid out once.
+    replay(client, webhook_inbox, payment.provider_ref)
+    royalty_payouts = sa.select(sa.func.count(Payout.id)).where(
+        Payout.idempotency_key.startswith(f"royalty-{first.id}-")
+    )
+    assert _db.session.scalar(royalty_payouts) == 2
+
+
+def deal_reports(deal):
+    from marketplace.deals.models import RoyaltyReport
+
+    return _db.session.scalars(sa.select(RoyaltyReport).where(RoyaltyReport.deal_id == deal.id))
