@@ -13,6 +13,7 @@ from marketplace.deals.models import (
     ReportingPeriod,
     RoyaltyReportStatus,
 )
+from marketplace.payments.models import PaymentStatus, PayoutStatus
 
 DEAL_STATUS_LABELS = {
     DealStatus.NEGOTIATING: _l("Negotiating"),
@@ -72,4 +73,18 @@ PAYOUT_ROLE_LABELS = {
     "pledgee": _l("Pledgee bank (disposal)"),
     "licensor": _l("Licensor"),
     "provider": _l("Service provider"),
+}
+
+PAYMENT_STATUS_LABELS = {
+    PaymentStatus.CREATED: _l("Awaiting payment"),
+    PaymentStatus.SUCCEEDED: _l("Received, held in escrow"),
+    PaymentStatus.FAILED: _l("Payment failed"),
+    PaymentStatus.CANCELLED: _l("Payment cancelled"),
+    PaymentStatus.PARTIALLY_REFUNDED: _l("Partly refunded"),
+    PaymentStatus.REFUNDED: _l("Refunded"),
+}
+
+PAYOUT_STATUS_LABELS = {
+    PayoutStatus.PENDING: _l("Awaiting the bank transfer"),
+    PayoutStatus.PAID: _l("Paid out"),
 }

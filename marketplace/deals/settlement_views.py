@@ -40,6 +40,8 @@ def _labels() -> dict[str, Any]:
         "recordal_status_labels": labels.RECORDAL_STATUS_LABELS,
         "royalty_status_labels": labels.ROYALTY_STATUS_LABELS,
         "payout_role_labels": labels.PAYOUT_ROLE_LABELS,
+        "payment_status_labels": labels.PAYMENT_STATUS_LABELS,
+        "payout_status_labels": labels.PAYOUT_STATUS_LABELS,
         "today": today(),
     }
 
@@ -87,7 +89,9 @@ def deal_settlement(deal: Deal) -> dict[str, Any]:
     """What the deal room shows of payments, escrow, recordals, payouts and royalties."""
     me = getattr(current_user, "organisation_id", None)
     filings = recordals.recordals_of(deal)
+    parties = [deal.seller_org, deal.buyer_org, deal.broker_org]
     return {
+        "payee_names": {org.id: org.name_zh for org in parties if org is not None},
         "payments": settlement.deal_payments(deal),
         "payouts": list(
             db.session.scalars(

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from marketplace.accounts.models import OrgKind
 from marketplace.core.audit import history
@@ -98,7 +100,9 @@ def test_fee_paid_into_escrow_then_released_to_the_provider_less_the_platform_fe
     told = _db.session.scalars(
         sa.select(Notification.title).where(Notification.user_id == parties["appraiser_user"].id)
     ).all()
-    assert any("escrow" in title for title in told)
+    with force_locale("zh"):
+        expected = _("The fee of order #%(id)d is held in escrow.", id=order.id)
+    assert expected in told
     assert not order_payments.order_payouts(order)  # held until the delivery is accepted
 
     delivered(order, parties)
