@@ -247,3 +247,39 @@ def deal_reports(deal):
     from marketplace.deals.models import RoyaltyReport
 
     return _db.session.scalars(sa.select(RoyaltyReport).where(RoyaltyReport.deal_id == deal.id))
+
+
+def test_selling_defaulted_collateral_pays_the_pledgee_bank_first(
+    db, client, stripe_app, stripe_sandbox, webhook_inbox
+):
+    from marketplace.pledges import services as pledges
+    from marketplace.pledges.models import PledgeStatus
+    from tests.pledges.helpers import make_bank, make_pledge
+
+    owner = party()
+    bank, banker = make_bank(name_zh="长春新区科技农商银行")
+    pledge = make_pledge(owner[0], bank, principal=30_000_000, actor=owner[1])
+    pledges.declare_default(pledge, actor=banker)
+    listing = pledges.dispose_collateral(pledge, actor=banker, asking_price=40_000_000)
+    buyer = party()
+    deal = deals.open_deal(
+        listing, buyer[0], actor=buyer[1], offer=terms(DealType.ASSIGNMENT, price=40_000_000)
+    )
+    deals.accept_offer(deal.offers[-1], actor=owner[1])
+    for signer in (owner[1], buyer[1]):
+        deals.sign_contract(deal.contract, actor=signer, password=PASSWORD, ip_address="127.0.0.1")
+    pay(deal, buyer, client, stripe_sandbox, webhook_inbox)
+    [recordal] = recordals.recordals_of(deal)
+    recordals.file_recordal(recordal, actor=owner[1])
+    recordals.confirm_recordal(recordal, number="ZR2026009", on=today(), actor=owner[1])
+
+    payouts = {
+        p.role: p.amount
+        for p in _db.session.scalars(sa.select(Payout).where(Payout.deal_id == deal.id))
+    }
+    # ¥400,000 less the 3 % fee (¥12,000): the bank takes the ¥300,000 owed, the owner the rest.
+    assert payouts == {"pledgee": 30_000_000, "seller": 8_800_000}
+    assert pledge.status is PledgeStatus.DISPOSED and pledge.outstanding == 0
+    right = listing.rights[0]
+    assert right.owner_row(buyer[0]) is not None and right.owner_row(owner[0]) is None
+    assert ledger.trial_balance().ok
