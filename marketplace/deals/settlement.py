@@ -46,7 +46,12 @@ def start_deal_payment(deal: Deal, *, actor: User) -> tuple[Payment, str]:
 
 
 def fund_without_payment(deal: Deal, *, actor: User) -> None:
-    """A royalty-only deal (no fixed price) is funded once signed: nothing to hold."""
+    """A royalty-only deal (no fixed price) is funded once signed: nothing to hold.
+
+    :raises PermissionDenied: not a party. :raises Conflict: a price to pay first.
+    """
+    if actor.organisation_id not in (deal.seller_org_id, deal.buyer_org_id):
+        raise PermissionDenied(_("Only the parties proceed to the recordal."))
     if deal.price:
         raise Conflict(_("This deal's price must be paid first."))
     move_deal(deal, DealStatus.FUNDED, actor=actor)

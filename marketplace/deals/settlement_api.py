@@ -90,6 +90,19 @@ class DealPayment(MethodView):
         )
 
 
+@settlement_bp.route("/<int:deal_id>/funding")
+class DealFunding(MethodView):
+    @settlement_bp.response(200, schemas.RecordalSchema(many=True))
+    def post(self, deal_id: int) -> Any:
+        """A signed deal with no fixed price (royalty only) proceeds to its recordal without a
+        payment; returns the prepared filings. 409 when the deal has a price to pay."""
+        user = api_user()
+        deal = _deal(deal_id)
+        settlement.fund_without_payment(deal, actor=user)
+        db.session.commit()
+        return recordals.recordals_of(deal)
+
+
 @settlement_bp.route("/<int:deal_id>/payments")
 class DealPayments(MethodView):
     @settlement_bp.response(200, schemas.DealPaymentSchema(many=True))

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.core.clock import today
+from marketplace.deals import services as deals
 from marketplace.deals.models import (
     DealStatus,
     PaymentStructure,
@@ -24,9 +25,9 @@ from marketplace.listings.models import DealType
 from marketplace.payments import ledger
 from marketplace.payments.models import Payment, Payout
 from tests.core.test_api import assert_envelope
-from tests.deals.helpers import party
+from tests.deals.helpers import party, published_listing, terms
 from tests.deals.test_settlement import WEBHOOK, backdate_licence, signed_deal
-from tests.factories import bearer, make_operator, make_token, make_user
+from tests.factories import PASSWORD, bearer, make_operator, make_token, make_user
 from tests.payments.helpers import pay_with_card
 from tests.stripe_sandbox import *  # noqa: F403  (the Stripe sandbox fixtures)
 
@@ -345,3 +346,17 @@ def test_each_of_two_refused_filings_is_recorded(client, stripe_app, stripe_sand
     statuses = [f["status"] for f in response.get_json()]
     assert statuses == ["refused", "refused", "prepared", "prepared"]
     assert client.get(url(world), headers=world["buyer_h"]).get_json()["status"] == "funded"
+
+
+def test_a_deal_with_a_price_cannot_skip_its_payment_through_the_funding_endpoint(client, db):
+    seller, buyer = party(), party()
+    listing = published_listing(seller, DealType.EXCLUSIVE)
+    deal = deals.open_deal(listing, buyer[0], actor=buyer[1], offer=terms(DealType.EXCLUSIVE))
+    deals.accept_offer(deal.offers[-1], actor=seller[1])
+    for signer in (seller[1], buyer[1]):
+        deals.sign_contract(deal.contract, actor=signer, password=PASSWORD, ip_address="127.0.0.1")
+    response = client.post(f"/api/v1/deals/{deal.id}/funding", headers=bearer(make_token(buyer[1])))
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "conflict"
+    _db.session.refresh(deal)
+    assert deal.status is DealStatus.SIGNED
