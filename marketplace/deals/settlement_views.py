@@ -4,6 +4,7 @@ royalty reports and their payment. The deal room shows these through ``deal_sett
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from marketplace.core import policy
 from marketplace.core.clock import today
 from marketplace.core.errors import DomainError
-from marketplace.core.forms import FiniteDecimalField, commit_step
+from marketplace.core.forms import FiniteDecimalField, commit_step, show_error
 from marketplace.core.security import allow_stripe_js
 from marketplace.deals import recordals, settlement
 from marketplace.deals.models import Deal, DealStatus, Recordal, RoyaltyReport
@@ -130,21 +131,28 @@ def _card_page(deal: Deal, payment: Payment, secret: str, title: str) -> str:
     )
 
 
+def _open_card_page(
+    deal: Deal, start: Callable[[], tuple[Payment, str]], title: Callable[[], str]
+) -> Any:
+    """Open (or resume) a payment and show the card page; a refusal is flashed on the deal."""
+    try:
+        payment, secret = start()
+    except DomainError as exc:
+        db.session.rollback()
+        show_error(None, exc)
+        return _back(deal)
+    db.session.commit()
+    return _card_page(deal, payment, secret, title())
+
+
 @bp.get("/deals/<int:deal_id>/pay")
 @login_required
 def pay(deal_id: int) -> Any:
     deal = _deal(deal_id)
-    try:
-        payment, secret = settlement.start_deal_payment(deal, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        from marketplace.core.forms import show_error
-
-        show_error(None, exc)
-        return _back(deal)
-    db.session.commit()
-    return _card_page(
-        deal, payment, secret, _("Pay the price of deal %(number)s", number=deal.number)
+    return _open_card_page(
+        deal,
+        lambda: settlement.start_deal_payment(deal, actor=current_user),
+        lambda: _("Pay the price of deal %(number)s", number=deal.number),
     )
 
 
@@ -155,20 +163,10 @@ def pay_royalty(deal_id: int, report_id: int) -> Any:
     report = db.session.get(RoyaltyReport, report_id)
     if report is None or report.deal_id != deal.id:
         abort(404)
-    try:
-        payment, secret = settlement.start_royalty_payment(report, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        from marketplace.core.forms import show_error
-
-        show_error(None, exc)
-        return _back(deal)
-    db.session.commit()
-    return _card_page(
+    return _open_card_page(
         deal,
-        payment,
-        secret,
-        _("Pay the royalty from %(start)s", start=report.period_start.isoformat()),
+        lambda: settlement.start_royalty_payment(report, actor=current_user),
+        lambda: _("Pay the royalty from %(start)s", start=report.period_start.isoformat()),
     )
 
 

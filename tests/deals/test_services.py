@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
 from datetime import timedelta
 
 import pytest
@@ -42,6 +41,7 @@ from marketplace.listings.models import DealType, Demand, ListingStatus
 from marketplace.notifications.models import Notification
 from marketplace.rights import evidence
 from marketplace.rights import services as rights_services
+from tests.concurrency import race
 from tests.conftest import is_postgres
 from tests.deals.helpers import instalments, party, published_listing, terms
 from tests.factories import PASSWORD, make_operator, make_right, make_user
@@ -647,32 +647,6 @@ def test_deals_for_lists_only_my_deals(seller, buyer):
 # --- the race ----------------------------------------------------------------------------------
 
 
-def _race(app, jobs):
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[str] = []
-
-    def run(job):
-        with app.app_context():
-            try:
-                prepared = job["prepare"]()
-                barrier.wait()
-                job["act"](*prepared)
-                _db.session.commit()
-                outcomes.append("agreed")
-            except DomainError as exc:
-                _db.session.rollback()
-                outcomes.append(f"refused:{exc.code}")
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
-
-
 @pytest.mark.skipif(not is_postgres(), reason="exclusivity races are proven on PostgreSQL")
 def test_three_buyers_agreeing_on_one_exclusive_listing_at_once(app, committing_db):
     from marketplace.accounts.models import User
@@ -697,11 +671,12 @@ def test_three_buyers_agreeing_on_one_exclusive_listing_at_once(app, committing_
 
     def job(offer_id, user_id):
         return {
+            "name": "agreed",
             "prepare": lambda: (_db.session.get(Offer, offer_id), _db.session.get(User, user_id)),
             "act": lambda offer, user: services.accept_offer(offer, actor=user),
         }
 
-    outcomes = _race(app, [job(*pair) for pair in offers])
+    outcomes = race(app, [job(*pair) for pair in offers], refused=lambda e: f"refused:{e.code}")
     assert outcomes.count("agreed") == 1, outcomes
     assert all(o.startswith("refused:deal_refused") for o in outcomes if o != "agreed")
     with app.app_context():

@@ -4,7 +4,6 @@ the pledgee's consent to transfers, and exclusivity under real concurrency (Post
 from __future__ import annotations
 
 import dataclasses
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -46,6 +45,7 @@ from marketplace.rights.models import (
     RightStatus,
 )
 from marketplace.valuations.models import ValueBasis
+from tests.concurrency import race
 from tests.conftest import is_postgres
 from tests.factories import make_org, make_right, make_user
 from tests.pledges.helpers import make_bank, make_pledge, make_report
@@ -720,33 +720,6 @@ def test_the_database_itself_refuses_a_second_active_pledge_on_a_right(holder, b
 # --- exclusivity under real concurrency --------------------------------------------------------
 
 
-def _race(app, jobs):
-    """Run each job on its own thread and connection, released together; returns outcomes."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[str] = []
-
-    def run(job):
-        with app.app_context():
-            try:
-                prepared = job["prepare"]()
-                barrier.wait()
-                job["act"](*prepared)
-                _db.session.commit()
-                outcomes.append(job["name"])
-            except (PledgeRefused, ListingRefused):
-                _db.session.rollback()
-                outcomes.append("refused")
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
-
-
 @pytest.mark.skipif(not is_postgres(), reason="exclusivity races are proven on PostgreSQL")
 def test_two_banks_filing_on_the_same_right_at_once_cannot_both_succeed(app, committing_db):
     org = make_org(OrgKind.ENTERPRISE)
@@ -771,7 +744,7 @@ def test_two_banks_filing_on_the_same_right_at_once_cannot_both_succeed(app, com
             "act": lambda pledge, banker: services.file_registration(pledge, actor=banker),
         }
 
-    outcomes = _race(app, [job(*pair) for pair in pledges])
+    outcomes = race(app, [job(*pair) for pair in pledges])
     assert sorted(outcomes) == ["filed", "refused", "refused"]
     with app.app_context():
         active = _db.session.scalars(sa.select(PledgeRight).where(PledgeRight.active)).all()
@@ -819,7 +792,7 @@ def test_a_right_cannot_be_pledged_while_its_assignment_closes(app, committing_d
             ),
         },
     ]
-    outcomes = _race(app, jobs)
+    outcomes = race(app, jobs)
     assert sorted(outcomes) in (["filed", "refused"], ["assigned", "refused"])
     with app.app_context():
         pledge = _db.session.get(Pledge, pledge_id)
