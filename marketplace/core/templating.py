@@ -62,6 +62,9 @@ NAVIGATION: dict[OrgCategory | None, list[NavItem]] = {
         NavItem("accounts.review_organisations", _l("Organisations to verify")),
         NavItem("rights.claims", _l("Ownership claims")),
         NavItem("rights.disputes", _l("Ownership disputes")),
+        NavItem("deals.my_deals", _l("Deals"), "deals.list"),
+        NavItem("payments.finance", _l("Finance"), "payments.finance"),
+        NavItem("risk_schemes.schemes", _l("Risk sharing"), "risk_schemes.manage"),
         MY_ORG,
     ],
 }

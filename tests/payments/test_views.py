@@ -114,3 +114,12 @@ def test_finance_api(db, client):
     outsider = bearer(make_token(make_user(deal.buyer_org)))
     assert client.get("/api/v1/finance/escrow", headers=outsider).status_code == 403
     assert client.get("/api/v1/finance/payouts").status_code == 401
+
+
+def test_the_operator_reaches_finance_deals_and_risk_sharing_from_the_navigation(db, login_as):
+    client = login_as(finance_user())
+    nav = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    for href in ('href="/finance"', 'href="/deals"', 'href="/risk-sharing"'):
+        assert href in nav
+    for path in ("/finance", "/deals", "/risk-sharing"):
+        assert client.get(path).status_code == 200, path
