@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import flash
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import DecimalField
 
 from marketplace.core.errors import DomainError
+from marketplace.core.money import hundredths
 
 
 def show_error(form: FlaskForm | None, exc: DomainError) -> None:
@@ -53,3 +55,8 @@ class FiniteDecimalField(DecimalField):
         if self.data is not None and not self.data.is_finite():
             self.data = None
             raise ValueError(self.gettext("Not a valid decimal value."))
+        # Amounts become whole fen and rates whole basis points: a third decimal would be
+        # silently cut off, so it is refused here, once, for every form.
+        if self.data is not None and self.places == 2 and hundredths(self.data) is None:
+            self.data = None
+            raise ValueError(_("Enter a number with at most two decimals."))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import format_currency
 
@@ -25,3 +25,17 @@ def fen_from_yuan(value: float) -> int:
     """A computed amount in yuan (a float from the valuation library) as whole fen, rounded
     half up; the one place where a float becomes money."""
     return int((Decimal(repr(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def hundredths(value: Decimal | None) -> int | None:
+    """Yuan typed in a form as fen, or a percentage as basis points: ``value × 100``, which
+    must be whole and finite (None otherwise; the caller reports it). Never rounds money."""
+    if value is None:
+        return None
+    try:
+        scaled = value * 100
+        if not scaled.is_finite() or scaled != scaled.to_integral_value():
+            return None
+    except InvalidOperation:
+        return None
+    return int(scaled)

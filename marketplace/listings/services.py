@@ -241,9 +241,7 @@ def refusal_reasons(listing: Listing) -> list[str]:
             rights_services.require_verified(right, org)
         except (RightNotVerified, RightDisputed) as exc:
             reasons.append(exc.message)
-        status = right.status
-        if status is RightStatus.IN_FORCE:  # the clock may have moved on since the daily job
-            status = rights_services.computed_status(right, on=on)
+        status = rights_services.current_status(right, on=on)
         if status is RightStatus.GRACE_PERIOD:
             reasons.append(
                 _("%(number)s is in its fee grace period: pay the annual fee first.", number=label)

@@ -3,7 +3,7 @@ transfer consents asked of it. Amounts are typed in yuan and stored in fen."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from marketplace.core.clock import today
 from marketplace.core.forms import FiniteDecimalField
+from marketplace.core.money import hundredths
 
 #: No loan, repayment or price on the platform comes near this (10 000 billion yuan); larger
 #: input is a typing slip and would not fit the database's integers.
@@ -21,17 +22,9 @@ MAX_YUAN = Decimal(10) ** 13
 def fen(value: Decimal | None) -> int | None:
     """Yuan typed in a form as fen; None when it is not a finite amount with at most two
     decimals within :data:`MAX_YUAN` (the caller reports that)."""
-    if value is None:
+    if value is None or not value.is_finite() or abs(value) > MAX_YUAN:
         return None
-    try:
-        if not value.is_finite() or abs(value) > MAX_YUAN:
-            return None
-        scaled = value * 100
-        if scaled != scaled.to_integral_value():
-            return None
-    except InvalidOperation:
-        return None
-    return int(scaled)
+    return hundredths(value)
 
 
 class AcceptanceForm(FlaskForm):

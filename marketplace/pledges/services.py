@@ -455,9 +455,7 @@ def registration_grounds(
     else:
         add("owner", Outcome.PASS, _("Ownership verified."))
 
-    status = right.status
-    if status is RightStatus.IN_FORCE:  # the clock may have moved on since the daily job
-        status = rights_services.computed_status(right, on=on)
+    status = rights_services.current_status(right, on=on)
     status_label = str(RIGHT_STATUS_LABELS[status])
     if status is RightStatus.PENDING:
         add("status", Outcome.FAIL, _("%(number)s has not been granted.", number=number))
@@ -802,17 +800,15 @@ def _right_dossier(
     bank: Organisation,
     matures_on: date,
     on: date,
+    checks: dict[int, ReportCheck],
     pledge: Pledge | None = None,
 ) -> RightDossier:
     from marketplace.valuations.indicative import indicative_value
 
     remaining = rights_services.remaining(right, on=on)
-    status = right.status
-    if status is RightStatus.IN_FORCE:
-        status = rights_services.computed_status(right, on=on)
+    status = rights_services.current_status(right, on=on)
     events = list(right.events)
     indicative = indicative_value(right, on=on)
-    policy = policy_for(bank)
     return RightDossier(
         right=right,
         status=status,
@@ -831,11 +827,7 @@ def _right_dossier(
             )
         ),
         consents=[c for c in application.consents if c.right_id == right.id],
-        reports=[
-            ReportCheck(r, report_intact(r), conservative_value(r, policy))
-            for r in application.reports
-            if right in report_rights(r)
-        ],
+        reports=[check for check in checks.values() if right in report_rights(check.report)],
         index_score=None if indicative is None else round(indicative.index.pvd, 1),
         legal_score=None
         if indicative is None or indicative.index.lvd is None
@@ -864,7 +856,7 @@ def _factor_text(code: str, factor: float, unit: CollateralUnit, policy: Lending
 
 
 def _unit(
-    report: Report | None,
+    check: ReportCheck | None,
     rights: list[Right],
     files: dict[int, RightDossier],
     *,
@@ -872,13 +864,13 @@ def _unit(
     bundle: int,
     loan_months: int,
 ) -> CollateralUnit:
-    if report is None:
+    if check is None:
         return CollateralUnit(
             None, rights, 0, 0, False, refusals=[_("No appraisal report values this right.")]
         )
-    value = conservative_value(report, policy)
+    report, value = check.report, check.value
     unit = CollateralUnit(report, rights, value, 0, False)
-    if not report_intact(report):
+    if not check.intact:
         unit.refusals.append(_("The report's hash check failed: it cannot be relied on."))
     if report.valid_until < today():
         unit.refusals.append(_("The report expired on %(date)s.", date=report.valid_until))
@@ -950,8 +942,13 @@ def build_dossier(review: LoanReview, *, on: date | None = None) -> Dossier:
     policy = policy_for(bank)
     loan_months = review.approved_term_months or application.term_months
     matures_on = terms.add_months(on, loan_months)
+    # Each report is hash-checked and valued once, for every right it covers.
+    checks = {
+        r.id: ReportCheck(r, report_intact(r), conservative_value(r, policy))
+        for r in application.reports
+    }
     files = {
-        r.id: _right_dossier(r, application, bank, matures_on, on, review.pledge)
+        r.id: _right_dossier(r, application, bank, matures_on, on, checks, review.pledge)
         for r in application.rights
     }
     units: list[CollateralUnit] = []
@@ -962,7 +959,14 @@ def build_dossier(review: LoanReview, *, on: date | None = None) -> Dossier:
         if rights:
             covered.update(r.id for r in rights)
             units.append(
-                _unit(report, rights, files, policy=policy, bundle=bundle, loan_months=loan_months)
+                _unit(
+                    checks[report.id],
+                    rights,
+                    files,
+                    policy=policy,
+                    bundle=bundle,
+                    loan_months=loan_months,
+                )
             )
     for right in application.rights:
         if right.id not in covered:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from marketplace.accounts.models import Organisation
 from marketplace.core import policy
 from marketplace.core.errors import DomainError, ValidationFailed
 from marketplace.core.forms import commit_step, show_error
-from marketplace.core.money import format_money
+from marketplace.core.money import format_money, hundredths
 from marketplace.extensions import db
 from marketplace.listings.labels import LICENCE_TYPE_LABELS
 from marketplace.pledges import dossier_pdf, forms, services
@@ -77,30 +77,17 @@ def percent(bp_: int | None) -> str:
     return "—" if bp_ is None else f"{Decimal(bp_) / 100:f} %"
 
 
-def _hundredths(value: Decimal | None) -> int | None:
-    """Yuan as fen, or a percentage as basis points: the value × 100, which must be whole."""
-    if value is None:
-        return None
-    try:
-        scaled = value * 100
-        if not scaled.is_finite() or scaled != scaled.to_integral_value():
-            return None
-    except InvalidOperation:
-        return None
-    return int(scaled)
-
-
 def _fen(field: Field) -> int | None:
     """The field's yuan as fen; None (with an error on the field) when it has more than two
     decimals."""
-    fen = _hundredths(field.data)
+    fen = hundredths(field.data)
     if fen is None:
         field.errors = [*field.errors, _("Enter the amount in yuan, with at most two decimals.")]
     return fen
 
 
 def _bp(field: Field) -> int | None:
-    value = _hundredths(field.data)
+    value = hundredths(field.data)
     if value is None:
         field.errors = [*field.errors, _("Enter the percentage with at most two decimals.")]
     return value
@@ -575,7 +562,7 @@ def parse_bands(text: str | None) -> list[list[Any]] | None:
         if not part.strip():
             continue
         match = _BAND.fullmatch(part.strip())
-        kept = _hundredths(Decimal(match[2])) if match else None
+        kept = hundredths(Decimal(match[2])) if match else None
         if match is None or kept is None:
             return None
         threshold = Decimal(match[1])

@@ -294,6 +294,14 @@ def computed_status(
     return RightStatus.IN_FORCE
 
 
+def current_status(right: Right, *, on: date | None = None) -> RightStatus:
+    """The status to act on today: the recorded one, except that a right recorded in force is
+    re-checked against the clock (a fee may have fallen due since the daily job ran)."""
+    if right.status is RightStatus.IN_FORCE:
+        return computed_status(right, on=on)
+    return right.status
+
+
 def change_status(
     right: Right,
     new: RightStatus,

@@ -204,7 +204,7 @@ def test_contacting_the_seller_reaches_its_inbox(client, login_as, listing):
     assert "请提供许可报价" in note.body and "buyer@example.cn" in note.body
 
 
-@pytest.mark.parametrize("price", ["sNaN", "NaN", "Infinity"])
+@pytest.mark.parametrize("price", ["sNaN", "NaN", "Infinity", "300000.005"])
 def test_a_price_that_is_not_a_number_is_a_form_error_not_a_crash(client, login_as, db, price):
     org = make_org(OrgKind.ENTERPRISE)
     login_as(make_user(org))
