@@ -175,9 +175,8 @@ def pay_royalty(deal_id: int, report_id: int) -> Any:
 def confirm_card(payment_id: int) -> Any:
     """Stripe.js tokenised the card in the browser; confirm the intent with it. The answer
     tells the page whether 3-D Secure must still be completed in the browser."""
-    payment = db.session.get(Payment, payment_id)
-    if payment is None or payment.payer_org_id != current_user.organisation_id:
-        abort(404)
+    payment: Payment = policy.get_visible_or_404(current_user, Payment, payment_id)
+    policy.authorize(current_user, "pay", payment)
     body = request.get_json(silent=True) or {}
     token, card = str(body.get("token") or ""), str(body.get("card") or "")
     if not token.startswith("tok_") or not card.startswith("card_") or not payment.provider_ref:

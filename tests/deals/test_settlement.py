@@ -283,3 +283,13 @@ def test_selling_defaulted_collateral_pays_the_pledgee_bank_first(
     right = listing.rights[0]
     assert right.owner_row(buyer[0]) is not None and right.owner_row(owner[0]) is None
     assert ledger.trial_balance().ok
+
+
+def test_only_the_payer_confirms_a_card_for_a_payment(db, client, login_as, stripe_app):
+    deal, seller, buyer = signed_deal()
+    payment, _secret = settlement.start_deal_payment(deal, actor=buyer[1])
+    body = {"token": "tok_x", "card": "card_x"}
+    for outsider in (seller[1], party()[1]):
+        response = login_as(outsider).post(f"/payments/{payment.id}/card", json=body)
+        assert response.status_code == 404
+    assert _db.session.get(Payment, payment.id).status is PaymentStatus.CREATED
